@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Data flows one way: cleave (CLI) -> CleaveShim -> CleaveCgroups / CCleaveSpawn / teardown -> report.
+// C targets hold everything that runs between clone and exec, or inside the teardown helper.
+let package = Package(
+    name: "cleave",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "cleave", targets: ["cleave"]),
+        .library(name: "AsyncTeardown", targets: ["AsyncTeardown"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        // C: the CLONE_VM teardown helper (raw syscalls only).
+        .target(name: "CCleaveTeardown"),
+        // Sources/CCleavePreload is not a SwiftPM target: hack/build.sh compiles it with
+        // CCleaveTeardown into libcleave-teardown.so with cc, because SwiftPM links every
+        // library against libswiftCore and an injected library must need only libc.
+        // C: clone3(CLONE_INTO_CGROUP) spawn and the child's setup before exec.
+        .target(name: "CCleaveSpawn", linkerSettings: [.linkedLibrary("cap")]),
+
+        .target(name: "AsyncTeardown", dependencies: ["CCleaveTeardown"]),
+        .target(name: "CleaveCgroups", dependencies: [
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        .target(name: "CleaveOCI", dependencies: ["CleaveCgroups"]),
+        .target(name: "CleaveShim", dependencies: [
+            "CleaveCgroups", "CleaveOCI", "CCleaveSpawn",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        .target(name: "CleaveVerify", dependencies: ["CleaveShim", "CleaveCgroups"]),
+        .executableTarget(name: "cleave", dependencies: [
+            "CleaveShim", "CleaveVerify", "CleaveOCI", "CleaveCgroups",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "CleaveCgroupsTests", dependencies: ["CleaveCgroups"]),
+        .testTarget(name: "CleaveShimTests", dependencies: ["CleaveShim", "CleaveCgroups"]),
+    ]
+)

@@ -1,0 +1,1 @@
+int cleave_spawn_placeholder(void);
