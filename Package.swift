@@ -24,13 +24,16 @@ let package = Package(
         // C: clone3(CLONE_INTO_CGROUP) spawn and the child's setup before exec.
         .target(name: "CCleaveSpawn", linkerSettings: [.linkedLibrary("cap")]),
 
+        // C: page touching for the probe workload (volatile stores).
+        .target(name: "CCleaveProbe"),
+
         .target(name: "AsyncTeardown", dependencies: ["CCleaveTeardown"]),
         .target(name: "CleaveCgroups", dependencies: [
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "CleaveOCI", dependencies: ["CleaveCgroups"]),
         .target(name: "CleaveShim", dependencies: [
-            "CleaveCgroups", "CleaveOCI", "CCleaveSpawn",
+            "CleaveCgroups", "CleaveOCI", "CCleaveSpawn", "CCleaveProbe",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),

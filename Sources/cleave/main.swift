@@ -1,1 +1,23 @@
-print("cleave")
+import ArgumentParser
+import CleaveShim
+import Glibc
+
+// Every failure ends with "cleave: <message>" and an exit code a runtime user
+// expects: 125 for cleave's own errors (also bad flags), the workload's status
+// otherwise. Help and --version exit 0.
+do {
+    var command = try Cleave.parseAsRoot()
+    try command.run()
+} catch let error as ShimError {
+    Console.error(error.message)
+    exit(error.exitCode)
+} catch let exitCode as ExitCode {
+    exit(exitCode.rawValue)
+} catch {
+    if Cleave.exitCode(for: error) == .success {
+        Cleave.exit(withError: error)
+    }
+    let message = Cleave.fullMessage(for: error)
+    Console.emit(message.hasPrefix("Error: ") ? "cleave: " + message.dropFirst(7) : "cleave: " + message)
+    exit(ShimError.usage)
+}

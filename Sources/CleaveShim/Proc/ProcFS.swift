@@ -1,0 +1,80 @@
+import Glibc
+
+/// Small readers for /proc. Every reader returns nil when the process is gone:
+/// processes vanish between a listing and a read, and that is not an error.
+public enum ProcFS {
+    public static func readFile(_ path: String, limit: Int = 1 << 20) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var out = [UInt8]()
+        var buf = [UInt8](repeating: 0, count: 8192)
+        while out.count < limit {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The process's command name (`comm`), e.g. "cleanup/1234".
+    public static func comm(_ pid: Int32) -> String? {
+        readFile("/proc/\(pid)/comm")?.trimmed()
+    }
+
+    /// The cgroup v2 path of a process ("/cleave/x"), from the "0::" line.
+    public static func cgroupPath(_ pid: Int32) -> String? {
+        guard let text = readFile("/proc/\(pid)/cgroup") else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("0::") {
+            return String(line.dropFirst(3))
+        }
+        return nil
+    }
+
+    /// A field of /proc/<pid>/status, e.g. "State", "PPid", "VmRSS".
+    public static func status(_ pid: Int32, field: String) -> String? {
+        guard let text = readFile("/proc/\(pid)/status") else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
+            return line.dropFirst(field.count + 1).trimmed()
+        }
+        return nil
+    }
+
+    public static func parentPid(_ pid: Int32) -> Int32? {
+        status(pid, field: "PPid").flatMap { Int32($0) }
+    }
+
+    /// True while the process exists and is not a zombie.
+    public static func isAlive(_ pid: Int32) -> Bool {
+        guard let state = status(pid, field: "State") else { return false }
+        return !state.hasPrefix("Z") && !state.hasPrefix("X")
+    }
+
+    /// Descriptors the process holds open.
+    public static func openDescriptorCount(_ pid: Int32) -> Int? {
+        guard let dir = opendir("/proc/\(pid)/fd") else { return nil }
+        defer { closedir(dir) }
+        var count = 0
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { count += 1 }
+        }
+        return count
+    }
+
+    /// The calling process's descriptors (for leak checks).
+    public static func ownDescriptorCount() -> Int { openDescriptorCount(getpid()) ?? -1 }
+
+    /// Every pid under /proc.
+    public static func allPids() -> [Int32] {
+        guard let dir = opendir("/proc") else { return [] }
+        defer { closedir(dir) }
+        var pids = [Int32]()
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let pid = Int32(name) { pids.append(pid) }
+        }
+        return pids
+    }
+}

@@ -1,0 +1,71 @@
+import FoundationEssentials
+import Glibc
+
+/// The state file of one run (`--state-file`): what a manager needs to find the
+/// workload, its cgroup and its helper, and how it ended.
+public struct RunState: Codable, Sendable {
+    public enum Status: String, Codable, Sendable { case created, running, stopped, removed }
+
+    public var id: String
+    public var name: String
+    public var cgroup: String
+    public var pid: Int32?
+    public var helperPids: [Int32] = []
+    public var teardown: TeardownMode
+    public var status: Status
+    public var exitCode: Int32?
+    public var signal: Int32?
+    public var oomKilled: Bool?
+    public var createdAt: Double
+    public var startedAt: Double?
+    public var exitedAt: Double?
+    public var cgroupRemovedAt: Double?
+    public var teardownTimedOut: Bool?
+
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(self)
+        try AtomicFile.write(Array(data) + [0x0a], to: path)
+    }
+
+    public static func read(from path: String) throws -> RunState {
+        guard let text = ProcFS.readFile(path) else { throw ShimError("cannot read state file \(path)") }
+        return try JSONDecoder().decode(RunState.self, from: Data(text.utf8))
+    }
+}
+
+/// Write-to-temp-then-rename, so readers never see half a file.
+public enum AtomicFile {
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        let tmp = "\(path).tmp.\(getpid())"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ShimError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let err = errno
+                close(fd); unlink(tmp)
+                throw ShimError("cannot write \(path): \(String(cString: strerror(err)))")
+            }
+            offset += n
+        }
+        close(fd)
+        guard rename(tmp, path) == 0 else {
+            let err = errno
+            unlink(tmp)
+            throw ShimError("cannot write \(path): \(String(cString: strerror(err)))")
+        }
+    }
+
+    /// mkdir -p.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) {
+        var current = ""
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            mkdir(current, mode)
+        }
+    }
+}

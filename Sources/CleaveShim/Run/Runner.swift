@@ -1,0 +1,158 @@
+import CleaveCgroups
+import Glibc
+import Logging
+
+/// `cleave run`: creates the cgroup, starts the workload inside it, forwards
+/// signals, relays the exit status, and leaves the teardown to the helper and
+/// a detached watcher so control returns the moment the workload is reaped.
+public struct Runner {
+    public let request: RunRequest
+    public var logger: Logger
+    public var events = EventLog()
+
+    public init(request: RunRequest, logger: Logger = Logger(label: "cleave")) {
+        self.request = request
+        self.logger = logger
+    }
+
+    /// Runs the workload to its end and returns the exit code for cleave.
+    public func run() throws -> Int32 {
+        // Block the forwarded signals before anything can start a thread.
+        let supervisor = try Supervisor()
+        defer { supervisor.close() }
+
+        guard let commandName = request.command.first else {
+            throw ShimError("no command given: use cleave run [OPTIONS] -- COMMAND [ARGS...]")
+        }
+        try request.limits.validate()
+        var environment = request.environment ?? EnvironmentList.current()
+        let executable = try CommandResolver.resolve(commandName, path: environment["PATH"])
+
+        let mount = try CgroupMount.discover()
+        let identity = RunIdentity(request: request)
+        let cgroup = try placement(mount: mount, identity: identity)
+        let created = try CgroupSetup.prepare(cgroup, limits: request.limits, mount: mount)
+        // From here on every failure must remove what we created.
+        var cleanupOnFailure = created
+        defer { if cleanupOnFailure { try? cgroup.remove(killFirst: true, timeout: .seconds(5)) } }
+
+        if request.teardown == .async {
+            if let library = TeardownLibrary.locate(environment: environment.dictionary) {
+                let existing = environment["LD_PRELOAD"].map { ":" + $0 } ?? ""
+                environment["LD_PRELOAD"] = library + existing
+                environment["CLEAVE_TEARDOWN"] = nil
+            } else {
+                Console.warning("\(TeardownLibrary.fileName) not found (set CLEAVE_TEARDOWN_LIBRARY); running with synchronous teardown")
+            }
+        }
+
+        var state = RunState(id: identity.id, name: identity.name, cgroup: cgroup.path, teardown: request.teardown,
+                             status: .created, createdAt: Clock.wallSeconds())
+        try writeState(state)
+
+        let directory = try cgroup.openDirectory()
+        let workload: SpawnedWorkload
+        do {
+            defer { try? directory.close() }
+            workload = try WorkloadSpawner.spawn(.init(
+                executable: executable, arguments: request.command, environment: environment.strings,
+                cgroupDirectory: directory.rawValue, cgroupProcsPath: cgroup.path + "/cgroup.procs",
+                settings: request.settings, pidEnvironmentName: "CLEAVE_TEARDOWN_PID",
+                forceFallback: request.forceFallbackSpawn))
+        } catch let failure as SpawnFailure {
+            throw CommandResolver.failure(failure, command: commandName)
+        }
+        defer { Glibc.close(workload.pidfd) }
+        logger.debug("started", metadata: ["pid": "\(workload.pid)", "cgroup": "\(cgroup.path)",
+                                           "clone3": "\(workload.placedAtomically)"])
+        state.pid = workload.pid
+        state.status = .running
+        state.startedAt = Clock.wallSeconds()
+        try writeState(state)
+
+        let status = try supervisor.waitForExit(of: workload)
+        state.exitedAt = Clock.wallSeconds()
+        state.status = .stopped
+        cleanupOnFailure = false
+
+        let stats = try? cgroup.stats()
+        let oomKilled = (stats?.oomKill ?? 0) > 0
+        if oomKilled, case .signaled(SIGKILL) = status {
+            Console.error("the workload was killed by the kernel's OOM killer (memory.events oom_kill \(stats?.oomKill ?? 0), memory.max \(request.limits.memoryMax?.description ?? "unset"))")
+        }
+        switch status {
+        case .exited(let code): state.exitCode = code
+        case .signaled(let sig): state.signal = sig; state.exitCode = status.shellCode
+        }
+        state.oomKilled = stats?.oomKill.map { $0 > 0 }
+        state.helperPids = TeardownHelpers.helpers(of: workload.pid, among: stats?.processes ?? [])
+        try? writeState(state)
+
+        finishTeardown(cgroup: cgroup, created: created, state: &state)
+        return status.shellCode
+    }
+
+    private func placement(mount: CgroupMount, identity: RunIdentity) throws -> Cgroup {
+        let path = request.cgroupPath ?? "\(request.cgroupParent)/\(identity.name)-\(identity.shortID)"
+        let cgroup = try Cgroup(mount: mount, path: path)
+        guard !cgroup.relativePath.isEmpty else {
+            throw ShimError("--cgroup: refusing the root of the cgroup2 hierarchy (\(mount.mountPoint)); name a cgroup below it")
+        }
+        if cgroup.exists, let procs = try? cgroup.processes(), !procs.isEmpty {
+            throw ShimError("cgroup \(cgroup.path) already holds \(procs.count) process(es) (\(procs.prefix(5).map(String.init).joined(separator: ", "))); choose another --cgroup")
+        }
+        return cgroup
+    }
+
+    /// Removes the cgroup now if it is already empty, otherwise hands it to
+    /// the detached watcher; either way cleave returns without waiting.
+    private func finishTeardown(cgroup: Cgroup, created: Bool, state: inout RunState) {
+        let populated = (try? cgroup.isPopulated()) ?? false
+        if !populated {
+            if !request.keepCgroup && created {
+                do {
+                    try cgroup.remove(killFirst: false, timeout: .seconds(2))
+                    state.status = .removed
+                    state.cgroupRemovedAt = Clock.wallSeconds()
+                    try? writeState(state)
+                } catch {
+                    Console.warning("could not remove cgroup \(cgroup.path): \(error)")
+                }
+            }
+            return
+        }
+        do {
+            try TeardownWatcher.launch(.init(cgroupPath: cgroup.path, timeout: request.teardownTimeout,
+                                             keepCgroup: request.keepCgroup || !created,
+                                             stateFile: request.stateFile, log: events))
+        } catch {
+            Console.warning("could not start the teardown watcher: \(error); cgroup \(cgroup.path) is left for 'cleave gc'")
+        }
+    }
+
+    private func writeState(_ state: RunState) throws {
+        guard let path = request.stateFile else { return }
+        try state.write(to: path)
+    }
+}
+
+/// The run's id, name and short id, fixed once.
+struct RunIdentity {
+    let id: String
+    let name: String
+    var shortID: String { String(id.prefix(8)) }
+
+    init(request: RunRequest) {
+        id = request.id ?? (0..<2).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16).leftPadded(16) }.joined()
+        let base = request.name ?? request.command.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? "workload"
+        let safe = base.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
+        let trimmed = String(safe).drop { $0 == "." }
+        name = trimmed.isEmpty ? "workload" : String(trimmed.prefix(64))
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}

@@ -1,0 +1,102 @@
+import CleaveCgroups
+import Glibc
+
+/// Removes a workload's cgroup once its teardown helper has finished.
+///
+/// It runs as a small detached process (its own session, outside the
+/// workload's cgroup, stdio on /dev/null) so `cleave run` can return the
+/// moment the workload is reaped. Nothing is killed before the timeout: the
+/// helper is what frees the memory, and killing it would defeat that.
+public enum TeardownWatcher {
+    public struct Options: Sendable {
+        public var cgroupPath: String     // absolute
+        public var timeout: Duration
+        public var keepCgroup: Bool
+        public var stateFile: String?
+        public var log: EventLog
+    }
+
+    /// Starts `cleave __watch-teardown ...` detached. Returns its pid.
+    @discardableResult
+    public static func launch(_ options: Options) throws -> Int32 {
+        guard let exe = Executable.path() else { throw ShimError("cannot find the cleave executable for the teardown watcher") }
+        var args = [exe, "__watch-teardown", "--cgroup", options.cgroupPath,
+                    "--timeout-ms", String(Int64(options.timeout.seconds * 1000)),
+                    "--log", options.log.path]
+        if options.keepCgroup { args.append("--keep-cgroup") }
+        if let state = options.stateFile { args += ["--state-file", state] }
+        return try DetachedProcess.spawn(args)
+    }
+
+    /// The watcher's body. Returns true when the teardown finished in time.
+    @discardableResult
+    public static func watch(_ options: Options) -> Bool {
+        let started = Clock.monotonicNanoseconds()
+        let mount: CgroupMount
+        let cgroup: Cgroup
+        do {
+            mount = try CgroupMount.discover()
+            cgroup = try Cgroup(absolutePath: options.cgroupPath, mount: mount)
+        } catch {
+            options.log.append("watch-error", cgroup: options.cgroupPath, message: "\(error)")
+            return false
+        }
+        let emptied = (try? cgroup.waitUntilEmpty(timeout: options.timeout)) ?? !cgroup.exists
+        let waited = Double(Clock.monotonicNanoseconds() - started) / 1e9
+        var timedOut = false
+        if emptied {
+            options.log.append("teardown-finished", cgroup: options.cgroupPath,
+                               message: "cgroup empty after \(Int(waited * 1000)) ms", seconds: waited)
+            if !options.keepCgroup { remove(cgroup, kill: false, options: options) }
+        } else {
+            timedOut = true
+            options.log.append("teardown-timeout", cgroup: options.cgroupPath,
+                               message: "still populated after --teardown-timeout (\(options.timeout.seconds) s): killing the cgroup",
+                               seconds: waited)
+            remove(cgroup, kill: true, options: options)
+        }
+        if let stateFile = options.stateFile, var state = try? RunState.read(from: stateFile) {
+            state.teardownTimedOut = timedOut
+            if !cgroup.exists { state.status = .removed; state.cgroupRemovedAt = Clock.wallSeconds() }
+            try? state.write(to: stateFile)
+        }
+        return !timedOut
+    }
+
+    private static func remove(_ cgroup: Cgroup, kill: Bool, options: Options) {
+        do {
+            try cgroup.remove(killFirst: kill, timeout: .seconds(10))
+            options.log.append("cgroup-removed", cgroup: options.cgroupPath, message: kill ? "killed and removed" : "removed")
+        } catch {
+            options.log.append("remove-error", cgroup: options.cgroupPath, message: "\(error)")
+        }
+    }
+}
+
+/// posix_spawn in a new session with stdio on /dev/null, so the process
+/// outlives cleave and no terminal signal reaches it.
+public enum DetachedProcess {
+    public static func spawn(_ args: [String]) throws -> Int32 {
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        // POSIX_SPAWN_SETSID (glibc 2.26) | SETSIGMASK | SETSIGDEF: a clean slate.
+        posix_spawnattr_setflags(&attr, Int16(0x80 | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var empty = sigset_t(); sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        var all = sigset_t(); sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd: Int32 in 0...2 {
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        let argv = CStringArray(args)
+        defer { argv.free() }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, args[0], &actions, &attr, argv.pointer, environ)
+        guard rc == 0 else { throw ShimError("cannot start \(args[0]): \(String(cString: strerror(rc)))") }
+        return pid
+    }
+}

@@ -1,0 +1,124 @@
+import CCleaveSpawn
+import Glibc
+
+/// A started workload: its pid and a pidfd that stays valid even if the pid is
+/// reused, so signals and waits never reach the wrong process.
+public struct SpawnedWorkload: Sendable {
+    public let pid: Int32
+    public let pidfd: Int32
+    /// true when clone3(CLONE_INTO_CGROUP) placed it; false for the
+    /// fork + cgroup.procs fallback.
+    public let placedAtomically: Bool
+}
+
+/// Starts a program inside a cgroup through the C target, which does
+/// everything between clone and exec.
+public enum WorkloadSpawner {
+    public struct Request {
+        public var executable: String
+        public var arguments: [String]     // argv, including argv[0]
+        public var environment: [String]   // "NAME=value"
+        public var cgroupDirectory: Int32  // -1 for none
+        public var cgroupProcsPath: String?
+        public var settings: ProcessSettings
+        public var pidEnvironmentName: String?
+        public var forceFallback = false
+    }
+
+    public static func spawn(_ request: Request) throws -> SpawnedWorkload {
+        let argv = CStringArray(request.arguments)
+        let envp = CStringArray(request.environment)
+        defer { argv.free(); envp.free() }
+
+        let s = request.settings
+        var rlimits = s.rlimits.map { cleave_rlimit(resource: $0.resource, soft: $0.soft, hard: $0.hard) }
+        var groups = s.user?.additionalGids ?? []
+        var caps = s.capabilities.map {
+            cleave_caps(set: 1, bounding: $0.bounding, effective: $0.effective, permitted: $0.permitted,
+                        inheritable: $0.inheritable, ambient: $0.ambient)
+        }
+        var result = cleave_spawn_result()
+        let rc: Int32 = request.executable.withCString { path in
+            withOptionalCString(request.cgroupProcsPath) { procs in
+                withOptionalCString(s.cwd) { cwd in
+                    withOptionalCString(request.pidEnvironmentName) { pidEnv in
+                        rlimits.withUnsafeMutableBufferPointer { rl in
+                            groups.withUnsafeMutableBufferPointer { gr in
+                                withOptionalPointer(&caps) { capsPtr in
+                                    var req = cleave_spawn_request()
+                                    req.path = path
+                                    req.argv = argv.pointer
+                                    req.envp = envp.pointer
+                                    req.cgroup_fd = request.cgroupDirectory
+                                    req.cgroup_procs = procs
+                                    req.cwd = cwd
+                                    if let user = s.user {
+                                        req.set_user = 1
+                                        req.uid = user.uid
+                                        req.gid = user.gid
+                                        req.groups = UnsafePointer(gr.baseAddress)
+                                        req.ngroups = Int32(gr.count)
+                                    }
+                                    req.umask = s.umask.map { Int32($0) } ?? -1
+                                    req.no_new_privs = s.noNewPrivileges ? 1 : 0
+                                    if let adj = s.oomScoreAdj {
+                                        req.set_oom_score_adj = 1
+                                        req.oom_score_adj = adj
+                                    }
+                                    req.rlimits = UnsafePointer(rl.baseAddress)
+                                    req.nrlimits = Int32(rl.count)
+                                    req.caps = UnsafePointer(capsPtr)
+                                    req.pid_env = pidEnv
+                                    req.force_fallback = request.forceFallback ? 1 : 0
+                                    return cleave_spawn(&req, &result)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if rc != 0 {
+            throw SpawnFailure(step: result.failed_step.map { String(cString: $0) } ?? "spawn",
+                               errno: result.failed_errno)
+        }
+        return SpawnedWorkload(pid: result.pid, pidfd: result.pidfd, placedAtomically: result.used_clone3 != 0)
+    }
+}
+
+/// The step of the child's set-up that failed, with its errno.
+public struct SpawnFailure: Error, CustomStringConvertible, Sendable {
+    public let step: String
+    public let errno: Int32
+    public var reason: String { String(cString: strerror(errno)) }
+    public var description: String { "\(step): \(reason)" }
+}
+
+/// A NULL-terminated array of C strings that lives until `free()`.
+struct CStringArray {
+    let pointer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+    let count: Int
+
+    init(_ strings: [String]) {
+        count = strings.count
+        pointer = .allocate(capacity: strings.count + 1)
+        for (i, s) in strings.enumerated() { pointer[i] = strdup(s) }
+        pointer[strings.count] = nil
+    }
+
+    func free() {
+        for i in 0..<count { Glibc.free(pointer[i]) }
+        pointer.deallocate()
+    }
+}
+
+func withOptionalCString<R>(_ s: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+    guard let s else { return body(nil) }
+    return s.withCString { body($0) }
+}
+
+func withOptionalPointer<T, R>(_ value: inout T?, _ body: (UnsafeMutablePointer<T>?) -> R) -> R {
+    guard var unwrapped = value else { return body(nil) }
+    defer { value = unwrapped }
+    return withUnsafeMutablePointer(to: &unwrapped) { body($0) }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+import CleaveShim
+
+/// The detached watcher `cleave run` starts when a helper is still tearing
+/// down; not for people to call.
+struct WatchTeardownCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "__watch-teardown", shouldDisplay: false)
+
+    @Option var cgroup: String
+    @Option(name: .customLong("timeout-ms")) var timeoutMs: Int64
+    @Option var log: String = EventLog.defaultPath
+    @Option(name: .customLong("state-file")) var stateFile: String?
+    @Flag(name: .customLong("keep-cgroup")) var keepCgroup = false
+
+    func run() throws {
+        let ok = TeardownWatcher.watch(.init(cgroupPath: cgroup, timeout: .milliseconds(timeoutMs),
+                                             keepCgroup: keepCgroup, stateFile: stateFile, log: EventLog(path: log)))
+        throw ExitCode(ok ? 0 : 1)
+    }
+}
