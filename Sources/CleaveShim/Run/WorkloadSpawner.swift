@@ -23,6 +23,16 @@ public enum WorkloadSpawner {
         public var settings: ProcessSettings
         public var pidEnvironmentName: String?
         public var forceFallback = false
+        /// Descriptor to become the child's stdout; nil inherits cleave's.
+        public var stdoutFD: Int32?
+
+        public init(executable: String, arguments: [String], environment: [String], cgroupDirectory: Int32,
+                    cgroupProcsPath: String?, settings: ProcessSettings, pidEnvironmentName: String?,
+                    forceFallback: Bool = false) {
+            self.executable = executable; self.arguments = arguments; self.environment = environment
+            self.cgroupDirectory = cgroupDirectory; self.cgroupProcsPath = cgroupProcsPath
+            self.settings = settings; self.pidEnvironmentName = pidEnvironmentName; self.forceFallback = forceFallback
+        }
     }
 
     public static func spawn(_ request: Request) throws -> SpawnedWorkload {
@@ -70,6 +80,7 @@ public enum WorkloadSpawner {
                                     req.caps = UnsafePointer(capsPtr)
                                     req.pid_env = pidEnv
                                     req.force_fallback = request.forceFallback ? 1 : 0
+                                    req.stdout_fd = request.stdoutFD ?? -1
                                     return cleave_spawn(&req, &result)
                                 }
                             }
@@ -121,4 +132,21 @@ func withOptionalPointer<T, R>(_ value: inout T?, _ body: (UnsafeMutablePointer<
     guard var unwrapped = value else { return body(nil) }
     defer { value = unwrapped }
     return withUnsafeMutablePointer(to: &unwrapped) { body($0) }
+}
+
+extension SpawnedWorkload {
+    /// Sends a signal through the pidfd: never reaches a recycled pid.
+    @discardableResult
+    public func signal(_ sig: Int32) -> Bool {
+        cleave_pidfd_send_signal(pidfd, sig) == 0
+    }
+
+    /// Blocks until the workload exits and reaps it.
+    public func waitForExit() throws -> ExitStatus {
+        var status: Int32 = 0
+        while cleave_waitid_pidfd(pidfd, &status, WEXITED) != 0 {
+            guard errno == EINTR else { throw ShimError("waitid on pid \(pid): \(String(cString: strerror(errno)))") }
+        }
+        return ExitStatus(waitStatus: status)
+    }
 }

@@ -1,0 +1,16 @@
+import Glibc
+
+/// Reaps exited children without blocking: teardown helpers reparented to a
+/// subreaper end up here.
+public enum ChildReaper {
+    public static func becomeSubreaper() {
+        _ = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    }
+
+    public static func reapAll() {
+        var status: Int32 = 0
+        while waitpid(-1, &status, WNOHANG | __WALL) > 0 {}
+    }
+}
+
+public func usleepMilliseconds(_ ms: UInt32) { usleep(ms * 1000) }

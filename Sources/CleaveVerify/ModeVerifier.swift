@@ -1,0 +1,185 @@
+import CleaveCgroups
+import CleaveShim
+import Glibc
+
+/// Runs one workload in a fresh cgroup in one teardown mode, ends it, and
+/// checks the accounting at each step (the numbered checks of `cleave verify`).
+struct ModeVerifier {
+    let mode: TeardownMode
+    let options: VerifyOptions
+    let mount: CgroupMount
+    let memoryAvailable: Bool
+
+    private var size: Double { Double(options.size) }
+    /// memory.current after the teardown may keep a little (page tables
+    /// freed lazily, kernel objects): allow 8 MiB or 3 % of the size.
+    private var margin: Double { max(8 * 1_048_576, 0.03 * size) }
+
+    func run() throws -> ModeReport {
+        var readings = [Reading]()
+        var checks = [Check]()
+        let id = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let cgroup = try Cgroup(mount: mount, path: "\(options.parent)/\(mode.rawValue)-\(id)")
+        _ = try CgroupSetup.prepare(cgroup, limits: ResourceLimits(), mount: mount)
+        var extraCgroups = [Cgroup]()
+        defer {
+            for extra in extraCgroups.reversed() { try? extra.remove(killFirst: true, timeout: .seconds(10)) }
+            try? cgroup.remove(killFirst: true, timeout: .seconds(10))
+            if let parent = cgroup.parentCgroup, (try? parent.children().isEmpty) == true { try? parent.remove() }
+            ChildReaper.reapAll()
+        }
+        func memory(_ s: CgroupStats?) -> Double? { s?.memoryCurrent.map(Double.init) }
+        func check(_ id: String, _ what: String, expected: String, observed: String, _ ok: Bool?) {
+            checks.append(Check(id: id, description: what, expected: expected, observed: observed,
+                                status: ok.map { $0 ? .pass : .fail } ?? .unavailable))
+        }
+        let noMemory = "unavailable: no memory controller in the cgroup2 hierarchy at \(mount.mountPoint)"
+
+        let baseline = try cgroup.stats()
+        readings.append(Reading("memory.current.baseline", memory(baseline), "bytes"))
+
+        options.progress("\(mode.rawValue): starting the workload in \(cgroup.path)")
+        let workload = try WorkloadLauncher.start(mode: mode, options: options, cgroup: cgroup,
+                                                  memoryAvailable: memoryAvailable)
+        defer { Glibc.close(workload.spawned.pidfd) }
+        let pid = workload.spawned.pid
+
+        // 1. The allocation is charged before the end.
+        let before = try cgroup.stats()
+        readings.append(Reading("memory.current.before_end", memory(before), "bytes"))
+        readings.append(Reading("memory.stat.anon.before_end", before.anon.map(Double.init), "bytes"))
+        if memoryAvailable {
+            let observed = memory(before) ?? 0
+            check("1.memory-charged", "memory.current covers the allocation before the end",
+                  expected: ">= \(ByteSize.format(UInt64(0.9 * size))) (90% of \(ByteSize.format(options.size)))",
+                  observed: ByteSize.format(UInt64(observed)), observed >= 0.9 * size)
+        } else {
+            check("1.memory-charged", "memory.current covers the allocation before the end",
+                  expected: ">= 90% of \(ByteSize.format(options.size))", observed: noMemory, nil)
+        }
+
+        // 2. The helper exists, is named cleanup/<pid>, and sits in the workload's cgroup.
+        var helpers = options.command == nil
+            ? TeardownHelpers.helpers(of: pid, among: before.processes)
+            : TeardownHelpers.helpers(among: before.processes)
+        switch mode {
+        case .async:
+            let named = helpers.map { "\($0) (\(ProcFS.comm($0) ?? "?"))" }.joined(separator: ", ")
+            check("2.helper-present", "a teardown helper named cleanup/<pid> runs beside the workload",
+                  expected: options.command == nil ? "1 process named cleanup/\(pid)" : "a process named cleanup/*",
+                  observed: helpers.isEmpty ? "no helper" : named,
+                  options.command == nil ? helpers.count == 1 : !helpers.isEmpty)
+            if helpers.isEmpty && options.command != nil {
+                options.progress("async: no teardown helper appeared: the program does not tear down asynchronously")
+            }
+        case .sync:
+            check("2.no-helper", "no teardown helper in sync mode", expected: "no cleanup/* process",
+                  observed: helpers.isEmpty ? "none" : "\(helpers)", helpers.isEmpty)
+        }
+
+        try FaultInjector.inject(options.fault, helpers: helpers, cgroup: cgroup, extra: &extraCgroups)
+        if mode == .async {
+            let inCgroup = helpers.map { ProcFS.cgroupPath($0) == "/" + cgroup.relativePath }
+            check("2.helper-in-cgroup", "/proc/<helper>/cgroup is the workload's cgroup",
+                  expected: "/" + cgroup.relativePath,
+                  observed: helpers.isEmpty ? "no helper" : helpers.map { ProcFS.cgroupPath($0) ?? "gone" }.joined(separator: ", "),
+                  !helpers.isEmpty && inCgroup.allSatisfy { $0 })
+            helpers = helpers.filter(ProcFS.isAlive)
+        }
+
+        // Hold the helper so the post-reap reading cannot race its exit.
+        let holdable = helpers.filter { ProcFS.cgroupPath($0) == "/" + cgroup.relativePath }
+        let hold = mode == .async && !holdable.isEmpty ? try HeldHelpers(holdable, in: cgroup) : nil
+        if let hold { extraCgroups.append(hold.cgroup) }
+
+        options.progress("\(mode.rawValue): ending the workload (SIGKILL)")
+        let signalled = Clock.monotonicNanoseconds()
+        _ = workload.spawned.signal(SIGKILL)
+        let status = try workload.waitForExit()
+        let reaped = Clock.monotonicNanoseconds()
+        let exitLatency = Double(reaped - signalled) / 1e9
+        readings.append(Reading("exit_latency", exitLatency * 1000, "ms", note: "SIGKILL to reap of the workload"))
+        readings.append(Reading("workload_status", Double(status.shellCode), "shell status"))
+
+        // 3. Right after the reap.
+        let after = try cgroup.stats()
+        readings.append(Reading("memory.current.after_reap", memory(after), "bytes"))
+        readings.append(Reading("cgroup.procs.after_reap", Double(after.processes.count), "processes"))
+        let cpuAfter = after.cpuSystemUsec, usageAfter = after.cpuUsageUsec
+        switch mode {
+        case .async:
+            let onlyHelpers = !after.processes.isEmpty && after.processes.allSatisfy { helpers.contains($0) }
+            check("3.populated-after-reap", "the cgroup is still populated after the reap (the helper holds it)",
+                  expected: "populated 1", observed: "populated \(after.populated == true ? 1 : 0)", after.populated == true)
+            check("3.only-helpers-left", "cgroup.procs holds only the helper(s) after the reap",
+                  expected: "\(helpers)", observed: "\(after.processes)", onlyHelpers)
+            if memoryAvailable, let b = memory(before), let a = memory(after) {
+                check("3.memory-still-charged", "memory.current is still at least 90% of its value before the end",
+                      expected: ">= \(ByteSize.format(UInt64(0.9 * b)))", observed: ByteSize.format(UInt64(a)), a >= 0.9 * b)
+            } else {
+                check("3.memory-still-charged", "memory.current is still at least 90% of its value before the end",
+                      expected: ">= 90% of the value before the end", observed: noMemory, nil)
+            }
+        case .sync:
+            if memoryAvailable, let a = memory(after), let base = memory(baseline) {
+                check("5.freed-before-reap", "the memory is freed before the reap",
+                      expected: "<= \(ByteSize.format(UInt64(base + margin))) (baseline + margin)",
+                      observed: ByteSize.format(UInt64(a)), a <= base + margin)
+            } else {
+                check("5.freed-before-reap", "the memory is freed before the reap",
+                      expected: "memory.current back at baseline at the reap", observed: noMemory, nil)
+            }
+        }
+
+        // 4. Let the helper go and wait for the cgroup to empty.
+        let released = Clock.monotonicNanoseconds()
+        try hold?.release()
+        let emptied = try cgroup.waitUntilEmpty(timeout: options.teardownTimeout)
+        let gone = Clock.monotonicNanoseconds()
+        let teardown = Double(gone - released) / 1e9
+        let final = try cgroup.stats()
+        if mode == .async {
+            readings.append(Reading("teardown_duration", teardown * 1000, "ms",
+                                    note: "from the helper's release (held frozen across the reap) to cgroup.events populated 0"))
+        }
+        readings.append(Reading("memory.current.final", memory(final), "bytes"))
+        readings.append(Reading("memory.peak", final.memoryPeak.map(Double.init), "bytes"))
+        let systemDelta = zip(final.cpuSystemUsec, cpuAfter).map { Double($0.0) - Double($0.1) }
+        let usageDelta = zip(final.cpuUsageUsec, usageAfter).map { Double($0.0) - Double($0.1) }
+        readings.append(Reading("cpu.stat.system_usec.teardown", systemDelta, "usec", note: "growth from the reap to the end of the teardown"))
+        readings.append(Reading("cpu.stat.usage_usec.teardown", usageDelta, "usec"))
+        readings.append(Reading("cpu.stat.system_usec.total", final.cpuSystemUsec.map(Double.init), "usec"))
+
+        check("4.populated-0", "the cgroup empties once the helper is gone", expected: "populated 0 within \(options.teardownTimeout.seconds) s",
+              observed: emptied ? "populated 0" : "still populated", emptied)
+        if memoryAvailable, let f = memory(final), let base = memory(baseline) {
+            check("4.memory-released", "memory.current is back near the baseline",
+                  expected: "<= \(ByteSize.format(UInt64(base + margin))) (baseline \(ByteSize.format(UInt64(base))) + margin)",
+                  observed: ByteSize.format(UInt64(f)), f <= base + margin)
+        } else {
+            check("4.memory-released", "memory.current is back near the baseline", expected: "baseline + margin", observed: noMemory, nil)
+        }
+        if mode == .async {
+            let wallUsec = teardown * 1e6
+            if let s = systemDelta, let u = usageDelta {
+                check("4.teardown-cpu-charged", "the teardown's CPU time is charged to this cgroup (cpu.stat)",
+                      expected: "system_usec grows and usage_usec grows by >= 50% of the teardown's \(Int(wallUsec)) usec",
+                      observed: "system_usec +\(Int(s)), usage_usec +\(Int(u))", s > 0 && u >= 0.5 * wallUsec)
+            } else {
+                check("4.teardown-cpu-charged", "the teardown's CPU time is charged to this cgroup (cpu.stat)",
+                      expected: "cpu.stat readable", observed: "cpu.stat missing", nil)
+            }
+        }
+        return ModeReport(mode: mode.rawValue, cgroup: cgroup.path, workloadPid: pid, helperPids: helpers,
+                          readings: readings, checks: checks,
+                          method: mode == .async
+                              ? "helper moved to a child cgroup and frozen (cgroup.freeze) before SIGKILL of the workload; read after the reap; then thawed"
+                              : "no helper; read right after the reap",
+                          verdict: .combine(checks.map(\.status)))
+    }
+}
+
+private func zip(_ a: UInt64?, _ b: UInt64?) -> (UInt64, UInt64)? {
+    guard let a, let b else { return nil }
+    return (a, b)
+}

@@ -1,0 +1,109 @@
+import CleaveCgroups
+import CleaveShim
+import Glibc
+
+/// Starts verify's workload in its cgroup and waits until it has allocated:
+/// the probe says `ready <pid>`; any other command is ready once
+/// memory.current stops growing (or after a short settle without a memory
+/// controller).
+struct WorkloadLauncher {
+    let spawned: SpawnedWorkload
+
+    func waitForExit() throws -> ExitStatus { try spawned.waitForExit() }
+
+    static func start(mode: TeardownMode, options: VerifyOptions, cgroup: Cgroup, memoryAvailable: Bool) throws -> WorkloadLauncher {
+        var env = EnvironmentList.current()
+        switch mode {
+        case .async:
+            guard let library = TeardownLibrary.locate(environment: env.dictionary) else {
+                throw ShimError("\(TeardownLibrary.fileName) not found next to cleave (set CLEAVE_TEARDOWN_LIBRARY)")
+            }
+            if options.command == nil {
+                env["LD_PRELOAD"] = library + (env["LD_PRELOAD"].map { ":" + $0 } ?? "")
+            }
+            env["CLEAVE_TEARDOWN"] = nil
+        case .sync:
+            env["CLEAVE_TEARDOWN"] = "off"
+        }
+        let argv: [String]
+        if let command = options.command {
+            argv = command
+        } else {
+            guard let exe = Executable.path() else { throw ShimError("cannot find the cleave executable") }
+            argv = [exe, "probe", "alloc", String(options.size)] + (options.threads > 1 ? ["--threads", String(options.threads)] : [])
+        }
+        let executable = try CommandResolver.resolve(argv[0], path: env["PATH"])
+
+        var fds: [Int32] = [0, 0]
+        guard pipe2(&fds, O_CLOEXEC) == 0 else { throw ShimError("pipe: \(String(cString: strerror(errno)))") }
+        defer { close(fds[0]) }
+        let directory = try cgroup.openDirectory()
+        defer { try? directory.close() }
+        let spawned: SpawnedWorkload
+        do {
+            var request = WorkloadSpawner.Request(
+                executable: executable, arguments: argv, environment: env.strings,
+                cgroupDirectory: directory.rawValue, cgroupProcsPath: cgroup.path + "/cgroup.procs",
+                settings: ProcessSettings(), pidEnvironmentName: "CLEAVE_TEARDOWN_PID")
+            request.stdoutFD = options.command == nil ? fds[1] : nil
+            spawned = try WorkloadSpawner.spawn(request)
+        } catch let failure as SpawnFailure {
+            close(fds[1])
+            throw CommandResolver.failure(failure, command: argv[0])
+        }
+        close(fds[1])
+        let launcher = WorkloadLauncher(spawned: spawned)
+        do {
+            if options.command == nil {
+                try waitForReadyLine(fd: fds[0], pid: spawned.pid)
+            } else {
+                try waitForStableMemory(cgroup: cgroup, memoryAvailable: memoryAvailable, workload: spawned)
+            }
+        } catch {
+            spawned.signal(SIGKILL)
+            _ = try? spawned.waitForExit()
+            close(spawned.pidfd)
+            throw error
+        }
+        return launcher
+    }
+
+    private static func waitForReadyLine(fd: Int32, pid: Int32) throws {
+        var line = [UInt8]()
+        var byte: UInt8 = 0
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let deadline = Clock.monotonicNanoseconds() + 600 * 1_000_000_000
+        while Clock.monotonicNanoseconds() < deadline {
+            let n = poll(&pfd, 1, 1000)
+            if n < 0 && errno == EINTR { continue }
+            if n == 0 { continue }
+            let got = read(fd, &byte, 1)
+            if got == 1 {
+                if byte == 0x0a {
+                    if String(decoding: line, as: UTF8.self).hasPrefix("ready ") { return }
+                    line.removeAll()
+                } else { line.append(byte) }
+            } else if got == 0 {
+                throw ShimError("the probe (pid \(pid)) exited before it was ready")
+            } else if errno != EINTR {
+                throw ShimError("reading the probe's output: \(String(cString: strerror(errno)))")
+            }
+        }
+        throw ShimError("the probe (pid \(pid)) did not get ready within 600 s")
+    }
+
+    private static func waitForStableMemory(cgroup: Cgroup, memoryAvailable: Bool, workload: SpawnedWorkload) throws {
+        guard memoryAvailable else { usleep(2_000_000); return }
+        var last: UInt64 = 0
+        var stableSince = Clock.monotonicNanoseconds()
+        let deadline = stableSince + 600 * 1_000_000_000
+        while Clock.monotonicNanoseconds() < deadline {
+            usleep(100_000)
+            guard ProcFS.isAlive(workload.pid) else { throw ShimError("the command (pid \(workload.pid)) exited before it was ended") }
+            let now = (try? cgroup.stats())?.memoryCurrent ?? 0
+            if now > last + (1 << 20) || now == 0 { last = now; stableSince = Clock.monotonicNanoseconds(); continue }
+            if Clock.monotonicNanoseconds() - stableSince > 1_000_000_000 { return }
+        }
+        throw ShimError("memory.current of \(cgroup.path) kept growing for 600 s")
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import CleaveCgroups
+import CleaveShim
+import CleaveVerify
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Prove the accounting: memory stays charged to the workload's cgroup until the helper is gone.",
+        discussion: """
+        Runs a workload (default: cleave probe alloc SIZE) in a fresh cgroup per mode, ends it with \
+        SIGKILL, and checks memory.current, cgroup.procs, cgroup.events and cpu.stat before the end, \
+        right after the reap, and after the teardown. Exit 0 when every check passes, 1 when one \
+        fails, 2 when the verdict is partial (a check could not be made here, e.g. no memory \
+        controller in a hybrid hierarchy).
+        """
+    )
+
+    @Option(help: "Memory the workload allocates and touches (4 KiB pages).")
+    var size: String = "1G"
+    @Option(help: "async, sync or both.")
+    var mode: String = "both"
+    @Option(help: "Touch the memory from N threads (the probe stays multi-threaded).")
+    var threads: Int = 1
+    @Option(help: "Parent cgroup for the fresh cgroups, below the cgroup2 mount.")
+    var parent: String = "cleave-verify"
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+    @Option(name: .customLong("fault"), help: ArgumentHelp("Test-only negative control.", visibility: .hidden))
+    var fault: String?
+    @Argument(parsing: .captureForPassthrough, help: "A program to verify instead of the probe, after --.")
+    var command: [String] = []
+
+    func run() throws {
+        var options = VerifyOptions()
+        options.size = try RunOptionsParser.size(size, option: "--size")
+        switch mode {
+        case "async": options.modes = [.async]
+        case "sync": options.modes = [.sync]
+        case "both": options.modes = [.async, .sync]
+        default: throw ShimError("--mode: '\(mode)' is not one of async, sync, both")
+        }
+        guard (1...1024).contains(threads) else { throw ShimError("--threads: must be between 1 and 1024") }
+        options.threads = threads
+        options.parent = parent
+        let argv = command.first == "--" ? Array(command.dropFirst()) : command
+        options.command = argv.isEmpty ? nil : argv
+        if let fault {
+            guard let f = VerifyFault(rawValue: fault) else {
+                throw ShimError("--fault: '\(fault)' is not one of \(VerifyFault.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            options.fault = f
+        }
+        let showProgress = !json || Console.stdoutIsTerminal
+        options.progress = { message in if showProgress { Console.emit("cleave verify: \(message)") } }
+
+        let report = try Verifier(options: options, version: Cleave.version).run()
+        print(json ? try ReportRenderer.json(report) : ReportRenderer.table(report), terminator: "")
+        switch report.verdict {
+        case .pass: throw ExitCode(0)
+        case .fail: throw ExitCode(1)
+        case .partial: throw ExitCode(2)
+        }
+    }
+}
