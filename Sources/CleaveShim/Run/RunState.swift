@@ -43,7 +43,7 @@ public enum AtomicFile {
         guard fd >= 0 else { throw ShimError("cannot write \(path): \(String(cString: strerror(errno)))") }
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 let err = errno

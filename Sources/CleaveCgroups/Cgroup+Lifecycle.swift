@@ -1,0 +1,88 @@
+import Glibc
+
+extension Cgroup {
+    /// mkdir -p, enabling `controllers` in cgroup.subtree_control of every
+    /// ancestor from the root down to the parent — never in the leaf, which
+    /// holds processes (the no-internal-process rule answers EBUSY).
+    public func create(enabling controllers: Set<String> = []) throws {
+        if !controllers.isEmpty {
+            let available = try mount.availableControllers()
+            let missing = controllers.subtracting(available)
+            if !missing.isEmpty {
+                throw CgroupError(operation: "enable controller", path: mount.mountPoint + "/cgroup.controllers",
+                                  message: "\(missing.sorted().joined(separator: ", ")) not available (available: \(available.isEmpty ? "none" : available.sorted().joined(separator: " ")))")
+            }
+        }
+        var ancestors = [Cgroup]()
+        var current: Cgroup? = self
+        while let c = current { ancestors.insert(c, at: 0); current = c.parentCgroup }
+        for (i, cgroup) in ancestors.enumerated() {
+            if !cgroup.relativePath.isEmpty && !cgroup.exists {
+                if mkdir(cgroup.path, 0o755) != 0 && errno != EEXIST { throw CgroupError.system("mkdir", cgroup.path) }
+            }
+            guard i < ancestors.count - 1, !controllers.isEmpty else { continue }
+            let enabled = Set(((try cgroup.read("cgroup.subtree_control")) ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+            let needed = controllers.subtracting(enabled)
+            if needed.isEmpty { continue }
+            try cgroup.write("cgroup.subtree_control", needed.sorted().map { "+" + $0 }.joined(separator: " "))
+        }
+    }
+
+    /// Waits with inotify on cgroup.events until "populated 0", or the timeout.
+    public func waitUntilEmpty(timeout: Duration) throws -> Bool {
+        try EmptinessWaiter(cgroup: self).wait(timeout: timeout)
+    }
+
+    public func freeze(_ frozen: Bool) throws {
+        try write("cgroup.freeze", frozen ? "1" : "0")
+    }
+
+    /// cgroup.kill (Linux 5.14); otherwise SIGKILL each process until empty.
+    public func kill() throws {
+        let killFile = file("cgroup.kill")
+        if access(killFile, F_OK) == 0 {
+            let err = FileIO.write(killFile, "1")
+            if err == 0 || err == ENOENT { return }
+            throw CgroupError(operation: "write '1' to", path: killFile, message: errnoText(err), errno: err)
+        }
+        for _ in 0..<100 {
+            guard let pids = try? processes(), !pids.isEmpty else { return }
+            for pid in pids { Glibc.kill(pid, SIGKILL) }
+            usleep(1000)
+        }
+    }
+
+    /// rmdir. A populated cgroup is refused unless `killFirst`, which kills
+    /// and empties it (children first) before removing. EBUSY right after
+    /// emptying is retried with a short backoff; a vanished cgroup counts as
+    /// removed.
+    public func remove(killFirst: Bool = false, timeout: Duration = .seconds(5)) throws {
+        guard exists else { return }
+        if killFirst {
+            for child in (try? children()) ?? [] { try child.remove(killFirst: true, timeout: timeout) }
+            if (try? isPopulated()) == true {
+                try kill()
+                _ = try waitUntilEmpty(timeout: timeout)
+            }
+        } else if (try? isPopulated()) == true {
+            let count = (try? processes().count) ?? 0
+            throw CgroupError(operation: "rmdir", path: path,
+                              message: "cgroup is populated (\(count) process\(count == 1 ? "" : "es") in it or below); kill it first")
+        }
+        let deadline = monotonicNanos() + UInt64(max(0, timeout.components.seconds)) * 1_000_000_000
+        var delay: UInt32 = 1000
+        while true {
+            if rmdir(path) == 0 || errno == ENOENT { return }
+            let err = errno
+            guard err == EBUSY, monotonicNanos() < deadline else { throw CgroupError.system("rmdir", path, errno: err) }
+            usleep(delay)
+            delay = min(delay * 2, 100_000)
+        }
+    }
+}
+
+func monotonicNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}

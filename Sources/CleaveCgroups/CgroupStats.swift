@@ -1,0 +1,55 @@
+/// A cgroup's statistics. A field is nil when its file is missing (its
+/// controller is not enabled), never a misleading 0.
+public struct CgroupStats: Sendable, Codable, Equatable {
+    public var memoryCurrent: UInt64?
+    public var memoryPeak: UInt64?
+    public var anon: UInt64?
+    public var file: UInt64?
+    public var inactiveFile: UInt64?
+    public var oom: UInt64?
+    public var oomKill: UInt64?
+    public var cpuUsageUsec: UInt64?
+    public var cpuUserUsec: UInt64?
+    public var cpuSystemUsec: UInt64?
+    public var pidsCurrent: UInt64?
+    public var processes: [Int32] = []
+    public var populated: Bool?
+
+    public init() {}
+
+    /// What kubelet and cAdvisor call the working set: memory.current -
+    /// inactive_file, floored at 0.
+    public var workingSet: UInt64? {
+        guard let current = memoryCurrent else { return nil }
+        let inactive = inactiveFile ?? 0
+        return current > inactive ? current - inactive : 0
+    }
+}
+
+extension Cgroup {
+    public func stats() throws -> CgroupStats {
+        var s = CgroupStats()
+        func value(_ name: String) throws -> UInt64? {
+            guard let text = try read(name) else { return nil }
+            do {
+                if case .value(let v) = try StatParsers.singleValue(text) { return v }
+                return nil
+            } catch let e as ParseError {
+                throw CgroupError(operation: "parse", path: file(name), message: e.description)
+            }
+        }
+        func keyed(_ name: String) throws -> [String: UInt64]? {
+            guard let text = try read(name) else { return nil }
+            return try flat(text, name)
+        }
+        s.memoryCurrent = try value("memory.current")
+        s.memoryPeak = try value("memory.peak")
+        if let m = try keyed("memory.stat") { s.anon = m["anon"]; s.file = m["file"]; s.inactiveFile = m["inactive_file"] }
+        if let e = try keyed("memory.events") { s.oom = e["oom"]; s.oomKill = e["oom_kill"] }
+        if let c = try keyed("cpu.stat") { s.cpuUsageUsec = c["usage_usec"]; s.cpuUserUsec = c["user_usec"]; s.cpuSystemUsec = c["system_usec"] }
+        s.pidsCurrent = try value("pids.current")
+        s.processes = try processes()
+        s.populated = try keyed("cgroup.events")?["populated"].map { $0 == 1 }
+        return s
+    }
+}
