@@ -37,7 +37,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
-        .target(name: "CleaveVerify", dependencies: ["CleaveShim", "CleaveCgroups"]),
+        .target(name: "CleaveVerify", dependencies: ["CleaveShim", "CleaveCgroups", "CCleaveSpawn"]),
         .executableTarget(name: "cleave", dependencies: [
             "CleaveShim", "CleaveVerify", "CleaveOCI", "CleaveCgroups",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -45,6 +45,6 @@ let package = Package(
         ]),
 
         .testTarget(name: "CleaveCgroupsTests", dependencies: ["CleaveCgroups"]),
-        .testTarget(name: "CleaveShimTests", dependencies: ["CleaveShim", "CleaveCgroups"]),
+        .testTarget(name: "CleaveShimTests", dependencies: ["CleaveShim", "CleaveCgroups", "CCleaveSpawn"]),
     ]
 )

@@ -1,4 +1,5 @@
 import CleaveCgroups
+import CCleaveSpawn
 import CleaveShim
 import Glibc
 
@@ -35,7 +36,7 @@ struct WorkloadLauncher {
         let executable = try CommandResolver.resolve(argv[0], path: env["PATH"])
 
         var fds: [Int32] = [0, 0]
-        guard pipe2(&fds, O_CLOEXEC) == 0 else { throw ShimError("pipe: \(String(cString: strerror(errno)))") }
+        guard cleave_pipe_cloexec(&fds) == 0 else { throw ShimError("pipe: \(String(cString: strerror(errno)))") }
         defer { close(fds[0]) }
         let directory = try cgroup.openDirectory()
         defer { try? directory.close() }

@@ -9,17 +9,14 @@ public struct Supervisor {
     public static let forwardedSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH]
 
     private let signalFD: Int32
-    private var previousMask = sigset_t()
 
     /// Blocks the forwarded signals in the calling thread (do this before
     /// starting any thread, so none inherits them unblocked) and opens a
     /// signalfd for them. The child's mask is reset by the C spawn code.
     public init() throws {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for sig in Self.forwardedSignals { sigaddset(&set, sig) }
-        pthread_sigmask(SIG_BLOCK, &set, &previousMask)
-        signalFD = signalfd(-1, &set, Int32(SFD_CLOEXEC))
+        signalFD = Self.forwardedSignals.withUnsafeBufferPointer {
+            cleave_signalfd($0.baseAddress, Int32($0.count))
+        }
         guard signalFD >= 0 else {
             throw ShimError("signalfd: \(String(cString: strerror(errno)))")
         }
@@ -39,14 +36,12 @@ public struct Supervisor {
                 throw ShimError("poll: \(String(cString: strerror(errno)))")
             }
             if fds[1].revents & Int16(POLLIN) != 0 {
-                var info = signalfd_siginfo()
-                let got = read(signalFD, &info, MemoryLayout<signalfd_siginfo>.size)
-                if got == MemoryLayout<signalfd_siginfo>.size {
-                    let sig = Int32(info.ssi_signo)
+                var sig: Int32 = 0, fromKernel: Int32 = 0, sender: Int32 = 0
+                while cleave_signalfd_read(signalFD, &sig, &fromKernel, &sender) == 1 {
                     // A terminal sends SIGINT/SIGQUIT/SIGWINCH to the whole
                     // foreground group; when the workload is in it, it already
                     // has the signal and forwarding would deliver it twice.
-                    let fromTerminal = info.ssi_code == SI_KERNEL && sharesOurGroup
+                    let fromTerminal = fromKernel != 0 && sharesOurGroup
                     if !fromTerminal {
                         _ = cleave_pidfd_send_signal(workload.pidfd, sig)
                     }
@@ -63,9 +58,9 @@ public struct Supervisor {
         }
     }
 
+    /// The signals stay blocked: cleave exits right after, and a late
+    /// SIGTERM must not kill it before it reports the workload's status.
     public func close() {
         Glibc.close(signalFD)
-        var mask = previousMask
-        pthread_sigmask(SIG_SETMASK, &mask, nil)
     }
 }

@@ -14,6 +14,11 @@ public enum TeardownWatcher {
         public var keepCgroup: Bool
         public var stateFile: String?
         public var log: EventLog
+
+        public init(cgroupPath: String, timeout: Duration, keepCgroup: Bool, stateFile: String?, log: EventLog) {
+            self.cgroupPath = cgroupPath; self.timeout = timeout; self.keepCgroup = keepCgroup
+            self.stateFile = stateFile; self.log = log
+        }
     }
 
     /// Starts `cleave __watch-teardown ...` detached. Returns its pid.

@@ -57,8 +57,8 @@ public enum WorkloadSpawner {
                                 withOptionalPointer(&caps) { capsPtr in
                                     var req = cleave_spawn_request()
                                     req.path = path
-                                    req.argv = argv.pointer
-                                    req.envp = envp.pointer
+                                    req.argv = UnsafePointer(argv.pointer)
+                                    req.envp = UnsafePointer(envp.pointer)
                                     req.cgroup_fd = request.cgroupDirectory
                                     req.cgroup_procs = procs
                                     req.cwd = cwd

@@ -1,10 +1,11 @@
+import CCleaveSpawn
 import Glibc
 
 /// Reaps exited children without blocking: teardown helpers reparented to a
 /// subreaper end up here.
 public enum ChildReaper {
     public static func becomeSubreaper() {
-        _ = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        _ = cleave_set_child_subreaper()
     }
 
     public static func reapAll() {

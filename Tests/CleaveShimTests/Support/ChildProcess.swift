@@ -1,3 +1,4 @@
+import CCleaveSpawn
 import Glibc
 import CleaveShim
 
@@ -12,7 +13,7 @@ final class ChildProcess {
 
     init(_ args: [String], environment: [String: String] = [:], stdin: String? = nil) throws {
         var out: [Int32] = [0, 0], err: [Int32] = [0, 0], inp: [Int32] = [0, 0]
-        precondition(pipe2(&out, O_CLOEXEC) == 0 && pipe2(&err, O_CLOEXEC) == 0 && pipe2(&inp, O_CLOEXEC) == 0)
+        precondition(cleave_pipe_cloexec(&out) == 0 && cleave_pipe_cloexec(&err) == 0 && cleave_pipe_cloexec(&inp) == 0)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -1,0 +1,21 @@
+#ifndef CLEAVE_PROCESS_H
+#define CLEAVE_PROCESS_H
+
+/* Parent-side process calls that Swift's Glibc module does not import. */
+
+/* Blocks `signals` in the calling thread and returns a close-on-exec
+ * signalfd for them, or -1 with errno. */
+int cleave_signalfd(const int *signals, int count);
+
+/* Reads one signal from a signalfd: 1 when read, 0 when none is pending,
+ * -1 with errno. `from_kernel` is 1 when the kernel sent it (e.g. a terminal). */
+int cleave_signalfd_read(int fd, int *signo, int *from_kernel, int *sender_pid);
+
+/* PR_SET_CHILD_SUBREAPER: orphaned descendants (teardown helpers) are
+ * reparented to the caller, which can then reap them. */
+int cleave_set_child_subreaper(void);
+
+/* pipe2(O_CLOEXEC): 0 or -1 with errno. */
+int cleave_pipe_cloexec(int fds[2]);
+
+#endif

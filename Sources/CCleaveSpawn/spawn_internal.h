@@ -1,0 +1,28 @@
+#ifndef CLEAVE_SPAWN_INTERNAL_H
+#define CLEAVE_SPAWN_INTERNAL_H
+
+#include <sys/capability.h>
+#include "cleave_spawn.h"
+
+/* What the parent prepares so the child never allocates: after a raw clone3
+ * no atfork handler ran, and malloc's locks may be held by another thread. */
+struct child_plan {
+    const struct cleave_spawn_request *req;
+    char **envp;          /* req->envp plus the pid variable */
+    char *pid_slot;       /* "<pid_env>=" followed by room for digits */
+    size_t pid_prefix_len;
+    cap_t caps;           /* effective/permitted/inheritable, or NULL */
+    int error_fd;         /* write end of the close-on-exec report pipe */
+    int release_fd;       /* fork fallback: read end the parent writes to; -1 otherwise */
+};
+
+/* The failure a child reports over error_fd. */
+struct child_report {
+    int err;
+    char step[28];
+};
+
+/* Runs in the child; never returns. */
+void cleave_child_exec(const struct child_plan *plan) __attribute__((noreturn));
+
+#endif
