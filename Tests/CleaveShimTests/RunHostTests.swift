@@ -106,7 +106,7 @@ struct RunHostTests {
     func helperFollowsExec() throws {
         let path = TestEnvironment.uniqueCgroupPath("exec")
         defer { TestEnvironment.removeCgroup(path) }
-        let script = "sleep 300 & exec \(TestEnvironment.cleave) probe alloc 256M"
+        let script = "sleep 300 >/dev/null 2>&1 & exec \(TestEnvironment.cleave) probe alloc 256M"
         let run = try ChildProcess([TestEnvironment.cleave, "run", "--cgroup", path, "--", "sh", "-c", script])
         let ready = try #require(run.readLine())
         let pid = try #require(Int32(ready.dropFirst("ready ".count)))
