@@ -28,7 +28,7 @@ struct ModeVerifier {
             if let parent = cgroup.parentCgroup, (try? parent.children().isEmpty) == true { try? parent.remove() }
             ChildReaper.reapAll()
         }
-        func memory(_ s: CgroupStats?) -> Double? { s?.memoryCurrent.map(Double.init) }
+        func memory(_ s: CgroupStats?) -> Double? { s?.memoryCurrent.map { Double($0) } }
         func check(_ id: String, _ what: String, expected: String, observed: String, _ ok: Bool?) {
             checks.append(Check(id: id, description: what, expected: expected, observed: observed,
                                 status: ok.map { $0 ? .pass : .fail } ?? .unavailable))
@@ -47,7 +47,7 @@ struct ModeVerifier {
         // 1. The allocation is charged before the end.
         let before = try cgroup.stats()
         readings.append(Reading("memory.current.before_end", memory(before), "bytes"))
-        readings.append(Reading("memory.stat.anon.before_end", before.anon.map(Double.init), "bytes"))
+        readings.append(Reading("memory.stat.anon.before_end", before.anon.map { Double($0) }, "bytes"))
         if memoryAvailable {
             let observed = memory(before) ?? 0
             check("1.memory-charged", "memory.current covers the allocation before the end",
@@ -102,9 +102,11 @@ struct ModeVerifier {
         readings.append(Reading("workload_status", Double(status.shellCode), "shell status"))
 
         // 3. Right after the reap.
-        let after = try cgroup.stats()
+        var after = try cgroup.stats()
+        // The held helpers sit in the child cgroup: count the whole subtree.
+        after.processes += (try? hold?.cgroup.processes()) ?? []
         readings.append(Reading("memory.current.after_reap", memory(after), "bytes"))
-        readings.append(Reading("cgroup.procs.after_reap", Double(after.processes.count), "processes"))
+        readings.append(Reading("cgroup.procs.after_reap", Double(after.processes.count), "processes", note: "in the cgroup and its held/ child"))
         let cpuAfter = after.cpuSystemUsec, usageAfter = after.cpuUsageUsec
         switch mode {
         case .async:
@@ -143,12 +145,12 @@ struct ModeVerifier {
                                     note: "from the helper's release (held frozen across the reap) to cgroup.events populated 0"))
         }
         readings.append(Reading("memory.current.final", memory(final), "bytes"))
-        readings.append(Reading("memory.peak", final.memoryPeak.map(Double.init), "bytes"))
+        readings.append(Reading("memory.peak", final.memoryPeak.map { Double($0) }, "bytes"))
         let systemDelta = zip(final.cpuSystemUsec, cpuAfter).map { Double($0.0) - Double($0.1) }
         let usageDelta = zip(final.cpuUsageUsec, usageAfter).map { Double($0.0) - Double($0.1) }
         readings.append(Reading("cpu.stat.system_usec.teardown", systemDelta, "usec", note: "growth from the reap to the end of the teardown"))
         readings.append(Reading("cpu.stat.usage_usec.teardown", usageDelta, "usec"))
-        readings.append(Reading("cpu.stat.system_usec.total", final.cpuSystemUsec.map(Double.init), "usec"))
+        readings.append(Reading("cpu.stat.system_usec.total", final.cpuSystemUsec.map { Double($0) }, "usec"))
 
         check("4.populated-0", "the cgroup empties once the helper is gone", expected: "populated 0 within \(options.teardownTimeout.seconds) s",
               observed: emptied ? "populated 0" : "still populated", emptied)
