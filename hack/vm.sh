@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a command as root inside a QEMU guest that boots Debian's own kernel
 # with a pure cgroup v2 hierarchy (memory, cpu, pids, ...), the host root
-# shared read-only under a writable tmpfs overlay, and fresh /tmp and /run.
+# shared read-only under a writable tmpfs overlay (so /tmp shows the host's
+# /tmp but writes stay in the guest), and a fresh /run.
 #
 # Usage: hack/vm.sh [--memory 2G] [--cpus 2] [--timeout SECONDS] -- COMMAND [ARGS...]
 #

@@ -146,6 +146,19 @@ struct RunHostTests {
         #expect(TestEnvironment.eventually(timeout: 30) { !ProcFS.isAlive(helper) })
     }
 
+    @Test("a helper that cannot be created leaves the workload running normally, with a warning")
+    func helperCreationFails() throws {
+        let path = TestEnvironment.uniqueCgroupPath("noclone")
+        defer { TestEnvironment.removeCgroup(path) }
+        let fixture = #filePath.split(separator: "/").dropLast().joined(separator: "/")
+        let result = try ChildProcess([TestEnvironment.cleave, "run", "--cgroup", path, "--", "python3",
+                                       "/" + fixture + "/Fixtures/deny_clone_vm.py", "sh", "-c", "echo ran; exit 3"]).wait()
+        #expect(result.status == 3, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("ran"))
+        #expect(result.stderr.contains("cleave-teardown: warning: cannot start the teardown helper (Operation not permitted)"),
+                "stderr: \(result.stderr)")
+    }
+
     @Test("the state file records the run")
     func stateFile() throws {
         let path = TestEnvironment.uniqueCgroupPath("state")

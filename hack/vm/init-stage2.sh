@@ -7,7 +7,10 @@ mount -t sysfs sysfs /sys
 mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
-mount -t tmpfs -o mode=1777 tmpfs /tmp
+# With the overlay root, /tmp is already writable (tmpfs upper layer) and
+# shows the host's /tmp, where a checkout may live; only a read-only root
+# needs a fresh tmpfs there.
+touch /.cleave-vm-rw 2>/dev/null && rm -f /.cleave-vm-rw || mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -p /run/job
 if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 job /run/job; then

@@ -21,7 +21,9 @@ public struct EventLog: Sendable {
     public func append(_ event: String, cgroup: String, message: String, seconds: Double? = nil) {
         if let slash = path.lastIndex(of: "/") { AtomicFile.makeDirectories(String(path[..<slash])) }
         let entry = Event(time: Clock.wallSeconds(), event: event, cgroup: cgroup, message: message, seconds: seconds)
-        guard let data = try? JSONEncoder().encode(entry) else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(entry) else { return }
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return }
         defer { close(fd) }

@@ -24,7 +24,7 @@ public struct RunState: Codable, Sendable {
 
     public func write(to path: String) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(self)
         try AtomicFile.write(Array(data) + [0x0a], to: path)
     }

@@ -19,7 +19,7 @@ struct PSCommand: ParsableCommand {
         let entries = try ManagedCgroups.list(parent: parent, mount: mount)
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(entries), as: UTF8.self))
             return
         }
