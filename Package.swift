@@ -45,6 +45,6 @@ let package = Package(
         ]),
 
         .testTarget(name: "CleaveCgroupsTests", dependencies: ["CleaveCgroups"]),
-        .testTarget(name: "CleaveShimTests", dependencies: ["CleaveShim", "CleaveCgroups", "CCleaveSpawn"]),
+        .testTarget(name: "CleaveShimTests", dependencies: ["CleaveShim", "CleaveCgroups", "CCleaveSpawn", "AsyncTeardown"]),
     ]
 )

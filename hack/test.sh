@@ -32,7 +32,7 @@ leftover_check() {
   left=$(find /sys/fs/cgroup/unified /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d \
          \( -name 'cleave-test*' -o -name 'cleave-verify*' -o -path '*/cleave/*' \) 2>/dev/null || true)
   for _ in $(seq 50); do
-    helpers=$(ps -eo pid,stat,comm | awk '$2 !~ /^Z/ && $3 ~ /^cleanup\//')
+    helpers=$(ps -eo pid,stat,comm | awk '$2 !~ /^Z/ && $3 ~ /^cleanup\//'; pgrep -af -- '__watch-teardown --cgroup [^ ]*/cleave-test' || true)
     [ -z "$helpers" ] && break
     sleep 0.1
   done

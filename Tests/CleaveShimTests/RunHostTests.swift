@@ -17,6 +17,47 @@ struct RunHostTests {
         #expect(TestEnvironment.eventually { !(try! Cgroup(mount: TestEnvironment.mount!, path: path)).exists })
     }
 
+    @Test("the fork + cgroup.procs fallback also places the workload before exec")
+    func fallbackPlacement() throws {
+        let path = TestEnvironment.uniqueCgroupPath("fallback")
+        defer { TestEnvironment.removeCgroup(path) }
+        let result = try ChildProcess([TestEnvironment.cleave, "run", "--cgroup", path, "--", "cat", "/proc/self/cgroup"],
+                                      environment: ["CLEAVE_SPAWN_FALLBACK": "1"]).wait()
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").contains("0::/\(path)"))
+    }
+
+    @Test("a cgroup still populated at --teardown-timeout is killed, removed and logged")
+    func teardownTimeout() throws {
+        let path = TestEnvironment.uniqueCgroupPath("timeout")
+        defer { TestEnvironment.removeCgroup(path) }
+        let log = "/tmp/cleave-test-events-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
+        defer { unlink(log) }
+        // A background child outlives the workload and keeps the cgroup populated.
+        let result = try ChildProcess([TestEnvironment.cleave, "run", "--cgroup", path, "--teardown-timeout", "500ms",
+                                       "--", "sh", "-c", "sleep 300 >/dev/null 2>&1 & exit 0"],
+                                      environment: ["CLEAVE_EVENT_LOG": log]).wait()
+        #expect(result.status == 0)
+        let cgroup = try Cgroup(mount: #require(TestEnvironment.mount), path: path)
+        #expect(TestEnvironment.eventually(timeout: 15) { !cgroup.exists }, "the watcher should kill and remove the cgroup")
+        let events = EventLog(path: log).events().map(\.event)
+        #expect(events.contains("teardown-timeout"), "events: \(events)")
+        #expect(events.contains("cgroup-removed"), "events: \(events)")
+    }
+
+    @Test("an existing cgroup that holds processes is refused")
+    func busyCgroupRefused() throws {
+        let path = TestEnvironment.uniqueCgroupPath("busy")
+        defer { TestEnvironment.removeCgroup(path) }
+        let first = try ChildProcess([TestEnvironment.cleave, "run", "--cgroup", path, "--", TestEnvironment.cleave, "probe", "alloc", "1M"])
+        _ = try #require(first.readLine())
+        let second = try ChildProcess([TestEnvironment.cleave, "run", "--cgroup", path, "--", "true"]).wait()
+        #expect(second.status == 125)
+        #expect(second.stderr.contains("already holds"), "stderr: \(second.stderr)")
+        kill(first.pid, SIGTERM)
+        #expect(try first.wait().status == 143)
+    }
+
     @Test("exit statuses are relayed like a shell", arguments: [
         (["sh", "-c", "exit 0"], Int32(0)),
         (["sh", "-c", "exit 7"], Int32(7)),

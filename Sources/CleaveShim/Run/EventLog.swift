@@ -10,6 +10,11 @@ public struct EventLog: Sendable {
 
     public init(path: String = EventLog.defaultPath) { self.path = path }
 
+    /// CLEAVE_EVENT_LOG overrides the default location.
+    public static func fromEnvironment() -> EventLog {
+        EventLog(path: getenv("CLEAVE_EVENT_LOG").map { String(cString: $0) } ?? defaultPath)
+    }
+
     public struct Event: Codable, Sendable {
         public var time: Double
         public var event: String

@@ -8,7 +8,7 @@ import Logging
 public struct Runner {
     public let request: RunRequest
     public var logger: Logger
-    public var events = EventLog()
+    public var events = EventLog.fromEnvironment()
 
     public init(request: RunRequest, logger: Logger = Logger(label: "cleave")) {
         self.request = request

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CleaveCgroups
 import CleaveShim
+import Glibc
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -63,6 +64,8 @@ struct RunCommand: ParsableCommand {
         request.teardownTimeout = try DurationParser.parse(teardownTimeout, option: "--teardown-timeout")
         request.keepCgroup = keepCgroup
         request.stateFile = stateFile
+        // Test and diagnosis knob: place with fork + cgroup.procs instead of clone3.
+        request.forceFallbackSpawn = getenv("CLEAVE_SPAWN_FALLBACK").map { String(cString: $0) == "1" } ?? false
         let code = try Runner(request: request, logger: CLILogging.logger()).run()
         throw ExitCode(code)
     }

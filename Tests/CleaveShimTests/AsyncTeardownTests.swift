@@ -1,0 +1,33 @@
+import AsyncTeardown
+import CleaveShim
+import Glibc
+import Testing
+
+/// The linked API, in this test process: the helper shares our address
+/// space, and leaves when the test runner exits.
+@Suite("AsyncTeardown.enable()")
+struct AsyncTeardownTests {
+    @Test("starts one helper named cleanup/<pid>, with no descriptors; a second call returns it")
+    func enableFromSwift() throws {
+        guard getenv("CLEAVE_TEARDOWN_PID") == nil || String(cString: getenv("CLEAVE_TEARDOWN_PID")) == String(getpid()) else {
+            return  // run under cleave: this process is a child of the workload and rightly skips
+        }
+        let outcome = AsyncTeardown.enable()
+        guard case .enabled(let helper) = outcome else {
+            Issue.record("expected a helper, got \(outcome)")
+            return
+        }
+        #expect(ProcFS.comm(helper) == "cleanup/\(getpid())")
+        #expect(ProcFS.parentPid(helper) == getpid())
+        #expect(ProcFS.openDescriptorCount(helper) == 0)
+        #expect(AsyncTeardown.helperPID == helper)
+        #expect(AsyncTeardown.enable() == .enabled(helper: helper))
+        // It shares our address space: a page we touch now counts in its resident set too.
+        let before = ProcFS.status(helper, field: "VmRSS").flatMap { Int($0.split(separator: " ")[0]) } ?? 0
+        let block = UnsafeMutableRawPointer.allocate(byteCount: 64 << 20, alignment: 4096)
+        defer { block.deallocate() }
+        for offset in stride(from: 0, to: 64 << 20, by: 4096) { block.storeBytes(of: 1, toByteOffset: offset, as: UInt8.self) }
+        let after = ProcFS.status(helper, field: "VmRSS").flatMap { Int($0.split(separator: " ")[0]) } ?? 0
+        #expect(after - before >= 60 * 1024, "helper VmRSS \(before) -> \(after) kB")
+    }
+}
