@@ -45,6 +45,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "CleaveCgroupsTests", dependencies: ["CleaveCgroups"]),
-        .testTarget(name: "CleaveShimTests", dependencies: ["CleaveShim", "CleaveCgroups", "CCleaveSpawn", "AsyncTeardown"]),
+        .testTarget(name: "CleaveShimTests", dependencies: ["CleaveShim", "CleaveCgroups", "CCleaveSpawn", "AsyncTeardown"],
+                    exclude: ["Fixtures"]),
     ]
 )

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 config=${1:-debug}
 
-swift build -c "$config" --build-tests >&2
+# Tests are built for debug only: release modules are not compiled for @testable.
+if [ "$config" = debug ]; then swift build -c debug --build-tests >&2; else swift build -c "$config" >&2; fi
 bin=$(swift build -c "$config" --show-bin-path)
 
 # The injected library is compiled with cc, not SwiftPM: SwiftPM links every

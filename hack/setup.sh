@@ -11,7 +11,7 @@ packages=(
   cpio kmod           # building the initramfs
   crun                # OCI hook tests in the VM tier, spawn benchmark
   cgroup-tools        # cgexec, for the spawn benchmark
-  python3-venv        # hack/.venv for the test helpers from PyPI
+  python3-matplotlib  # hack/bench.sh plots (Debian's /usr/bin/python3)
 )
 
 missing=()

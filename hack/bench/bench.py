@@ -1,0 +1,358 @@
+#!/usr/bin/env python3
+"""cleave's benchmark: exit latency, memory release and teardown start delay
+(cleave sync / async, QEMU with and without -async-teardown), spawn cost, and
+the helper's set-up cost. Variants run interleaved (A B A B ...); each figure
+is the median, min and max of the repetitions. Prints a Markdown table and
+writes raw JSON, the table and a PNG plot under the results directory."""
+import argparse, json, os, platform, shutil, signal, statistics, subprocess, sys, tempfile, time
+
+MiB = 1 << 20
+
+
+def now():
+    return time.monotonic_ns() / 1e6  # ms
+
+
+def comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def children(pid):
+    out = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                out += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def find_helper(root, timeout=5.0):
+    """The cleanup/* process below `root`."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        todo = [root]
+        while todo:
+            p = todo.pop()
+            for c in children(p):
+                if (comm(c) or "").startswith("cleanup/"):
+                    return c
+                todo.append(c)
+        time.sleep(0.005)
+    return None
+
+
+class Run:
+    """One workload: start, wait until its memory is touched, end it, measure."""
+
+    def __init__(self, args, cleave, variant, size, thp, end):
+        self.cleave, self.variant, self.size, self.thp, self.end = cleave, variant, size, thp, end
+        self.args = args
+
+    def command(self):
+        if self.variant.startswith("cleave"):
+            mode = "async" if self.variant == "cleave-async" else "sync"
+            cmd = [self.cleave, "run", "--teardown", mode, "--", self.cleave, "probe", "alloc", str(self.size)]
+            if self.thp:
+                cmd.append("--thp")
+            if self.end == "exit":
+                cmd.append("--hold")
+            return cmd
+        mem = f"{self.size // MiB}M"
+        cmd = ["qemu-system-x86_64", "-accel", "tcg", "-S", "-display", "none", "-nodefaults", "-m", mem,
+               "-object", f"memory-backend-ram,id=m0,size={mem},prealloc=on", "-machine", "memory-backend=m0"]
+        if self.end == "exit":
+            cmd += ["-monitor", "stdio"]
+        if self.variant == "qemu-async":
+            cmd.append("-async-teardown")
+        return cmd
+
+    def measure(self):
+        proc = subprocess.Popen(self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            if self.variant.startswith("cleave"):
+                line = proc.stdout.readline().decode()
+                if not line.startswith("ready"):
+                    raise RuntimeError(f"{self.variant}: no ready line")
+            else:
+                end = time.monotonic() + 600
+                while (rss_kb(proc.pid) or 0) * 1024 < 0.9 * self.size:
+                    if time.monotonic() > end or proc.poll() is not None:
+                        raise RuntimeError("qemu did not preallocate")
+                    time.sleep(0.05)
+            helper = find_helper(proc.pid, 5.0) if self.variant.endswith("async") else None
+            t0 = now()
+            if self.end == "kill":
+                proc.send_signal(signal.SIGKILL)
+            else:
+                if self.variant.startswith("qemu"):
+                    proc.stdin.write(b"quit\n")
+                proc.stdin.close()
+            proc.wait()
+            t_reap = now()
+            start_delay = None
+            released = t_reap
+            if helper:
+                base = rss_kb(helper)
+                while alive(helper):
+                    r = rss_kb(helper)
+                    if start_delay is None and (r is None or base is None or r < base - 1024):
+                        start_delay = now() - t_reap
+                    time.sleep(0.0002)
+                released = now()
+                if start_delay is None:
+                    start_delay = released - t_reap
+            return {"exit_ms": t_reap - t0, "release_ms": released - t0, "start_delay_ms": start_delay,
+                    "helper": bool(helper)}
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def kill_workload_run(args, cleave, variant, size, thp):
+    """SIGKILL to the workload (not to cleave, which would orphan it):
+    measure until `cleave run` returns."""
+    mode = "async" if variant == "cleave-async" else "sync"
+    cmd = [cleave, "run", "--teardown", mode, "--", cleave, "probe", "alloc", str(size)] + (["--thp"] if thp else [])
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        line = proc.stdout.readline().decode()
+        pid = int(line.split()[1])
+        helper = find_helper(pid, 5.0) if mode == "async" else None
+        t0 = now()
+        os.kill(pid, signal.SIGKILL)
+        proc.wait()
+        t_reap = now()
+        start_delay, released = None, t_reap
+        if helper:
+            base = rss_kb(helper)
+            while alive(helper):
+                r = rss_kb(helper)
+                if start_delay is None and (r is None or base is None or r < base - 1024):
+                    start_delay = now() - t_reap
+                time.sleep(0.0002)
+            released = now()
+            if start_delay is None:
+                start_delay = released - t_reap
+        return {"exit_ms": t_reap - t0, "release_ms": released - t0, "start_delay_ms": start_delay, "helper": bool(helper)}
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def stats(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def spawn_costs(cleave, reps, tmp):
+    """Item 4: start and reap /bin/true, creating and removing a cgroup each time as each tool does."""
+    mount = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else "/sys/fs/cgroup"
+    variants = {
+        "posix_spawn": lambda i: ["/bin/true"],
+        "cleave run --teardown sync": lambda i: [cleave, "run", "--teardown", "sync", "--cgroup", f"cleave-bench/s{i}", "--", "/bin/true"],
+        "cleave run --teardown async": lambda i: [cleave, "run", "--teardown", "async", "--cgroup", f"cleave-bench/a{i}", "--", "/bin/true"],
+    }
+    ctl = open(f"{mount}/cgroup.controllers").read().split()
+    if shutil.which("cgexec") and ctl:
+        c = ctl[0]
+        variants["cgcreate + cgexec + cgdelete"] = lambda i: ["sh", "-c", f"cgcreate -g {c}:/cleave-bench-cg{i} && cgexec -g {c}:/cleave-bench-cg{i} /bin/true; cgdelete -g {c}:/cleave-bench-cg{i}"]
+    if shutil.which("systemd-run") and os.path.isdir("/run/systemd/system"):
+        variants["systemd-run --scope"] = lambda i: ["systemd-run", "--scope", "--quiet", "/bin/true"]
+    notes = {}
+    if not os.path.isdir("/run/systemd/system"):
+        notes["systemd-run --scope"] = "not measured: systemd is not running on this machine"
+    bundle = None
+    if shutil.which("crun"):
+        bundle = os.path.join(tmp, "bundle")
+        os.makedirs(bundle + "/rootfs/bin", exist_ok=True)
+        shutil.copy("/bin/busybox", bundle + "/rootfs/bin/true")
+        subprocess.run(["crun", "spec"], cwd=bundle, check=True)
+        spec = json.load(open(bundle + "/config.json"))
+        spec["process"]["args"] = ["/bin/true"]
+        spec["process"]["terminal"] = False
+        json.dump(spec, open(bundle + "/config.json", "w"))
+        probe = subprocess.run(["crun", "run", "--bundle", bundle, "cleave-bench-probe"], capture_output=True, text=True)
+        if probe.returncode == 0:
+            variants["crun run"] = lambda i: ["crun", "run", "--bundle", bundle, f"cleave-bench-{i}"]
+        else:
+            notes["crun run"] = "not measured: " + (probe.stderr.strip().splitlines() or ["failed"])[-1]
+    results = {k: [] for k in variants}
+    for i in range(reps):
+        for name, make in variants.items():
+            t0 = now()
+            rc = subprocess.run(make(i), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+            dt = now() - t0
+            if rc == 0:
+                results[name].append(dt)
+    try:
+        os.rmdir(f"{mount}/cleave-bench")
+    except OSError:
+        pass
+    return {k: stats(v) for k, v in results.items()}, notes
+
+
+def helper_init_costs(tool, reps):
+    out = {}
+    for n in (10, 10000):
+        vals = []
+        for _ in range(reps):
+            r = subprocess.run([tool, str(n)], capture_output=True, text=True)
+            if r.returncode == 0:
+                vals.append(float(r.stdout.strip()) / 1000.0)
+        out[f"{n} descriptors"] = stats(vals)
+    return out
+
+
+def fmt(s, key="median"):
+    if not s:
+        return "—"
+    return f"{s['median']:.2f} ({s['min']:.2f}–{s['max']:.2f})"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cleave", required=True)
+    ap.add_argument("--helper-init", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--reps", type=int, default=5)
+    a = ap.parse_args()
+
+    sizes = [256 * MiB, 1024 * MiB] if a.quick else [256 * MiB, 1024 * MiB, 4096 * MiB, 8192 * MiB]
+    pages = ["4k", "thp"]
+    ends = ["kill"] if a.quick else ["kill", "exit"]
+    reps = 3 if a.quick else a.reps
+    thp_mode = open("/sys/kernel/mm/transparent_hugepage/enabled").read().strip()
+    have_qemu = shutil.which("qemu-system-x86_64") is not None
+
+    rows = []
+    for size in sizes:
+        for page in pages:
+            for end in ends:
+                variants = ["cleave-sync", "cleave-async"]
+                # QEMU's guest RAM takes THP where the host allows it: compare on the THP rows.
+                if have_qemu and page == "thp":
+                    variants += ["qemu-sync", "qemu-async"]
+                samples = {v: [] for v in variants}
+                for _ in range(reps):
+                    for v in variants:
+                        try:
+                            if v.startswith("cleave") and end == "kill":
+                                samples[v].append(kill_workload_run(a, a.cleave, v, size, page == "thp"))
+                            else:
+                                samples[v].append(Run(a, a.cleave, v, size, page == "thp", end).measure())
+                        except Exception as e:  # a failed run is reported, not hidden
+                            print(f"bench: {v} {size // MiB}M {page} {end}: {e}", file=sys.stderr)
+                for v in variants:
+                    s = samples[v]
+                    rows.append({"variant": v, "size_mib": size // MiB, "pages": page, "end": end,
+                                 "exit_ms": stats([x["exit_ms"] for x in s]),
+                                 "release_ms": stats([x["release_ms"] for x in s]),
+                                 "start_delay_ms": stats([x["start_delay_ms"] for x in s if x["helper"]]),
+                                 "runs": len(s)})
+                print(f"bench: {size // MiB} MiB {page} {end}: done", file=sys.stderr, flush=True)
+
+    tmp = tempfile.mkdtemp()
+    try:
+        spawn, spawn_notes = spawn_costs(a.cleave, 5 if a.quick else 20, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    init = helper_init_costs(a.helper_init, 5 if a.quick else 20)
+
+    os.makedirs(a.out, exist_ok=True)
+    machine = {"cores": os.cpu_count(), "kernel": platform.release(), "thp": thp_mode,
+               "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / (1 << 30)),
+               "note": "shared VM; nothing else of ours ran during the benchmark"}
+    doc = {"machine": machine, "quick": a.quick, "reps": reps, "teardown": rows, "spawn_ms": spawn,
+           "spawn_notes": spawn_notes, "helper_init_ms": init}
+    json.dump(doc, open(os.path.join(a.out, "results.json"), "w"), indent=2)
+
+    md = [f"Machine: {machine['cores']} cores, {machine['memory_gib']} GiB, kernel {machine['kernel']}, THP `{thp_mode}`; "
+          f"{reps} interleaved runs per variant; median (min–max), milliseconds.", "",
+          "| size | pages | end | variant | exit latency | release time | teardown start delay |",
+          "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        md.append(f"| {r['size_mib']} MiB | {r['pages']} | {r['end']} | {r['variant']} | {fmt(r['exit_ms'])} | "
+                  f"{fmt(r['release_ms'])} | {fmt(r['start_delay_ms'])} |")
+    md += ["", "Ratios (medians, same run):", ""]
+    for size in sizes:
+        for page in pages:
+            for end in ends:
+                get = lambda v, k: next((r[k] for r in rows if r["variant"] == v and r["size_mib"] == size // MiB
+                                         and r["pages"] == page and r["end"] == end), None)
+                s, asy = get("cleave-sync", "exit_ms"), get("cleave-async", "exit_ms")
+                rs, ra = get("cleave-sync", "release_ms"), get("cleave-async", "release_ms")
+                if s and asy and rs and ra:
+                    md.append(f"- {size // MiB} MiB {page} {end}: async/sync exit latency {asy['median'] / s['median']:.3f}; "
+                              f"async release time {100 * (ra['median'] / rs['median'] - 1):+.1f}% against sync")
+    md += ["", "Spawn cost, `/bin/true` started and reaped, cgroup created and removed each time:", "",
+           "| how | time (ms) |", "|---|---|"]
+    for k, v in spawn.items():
+        md.append(f"| {k} | {fmt(v)} |")
+    for k, v in spawn_notes.items():
+        md.append(f"| {k} | {v} |")
+    md += ["", "`cleave_teardown_init()` in the workload:", "", "| open descriptors | time (ms) |", "|---|---|"]
+    for k, v in init.items():
+        md.append(f"| {k} | {fmt(v)} |")
+    table = "\n".join(md) + "\n"
+    open(os.path.join(a.out, "results.md"), "w").write(table)
+    print(table)
+
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+        for ax, key, title in ((axes[0], "exit_ms", "exit latency (signal → reap)"),
+                               (axes[1], "release_ms", "release time (signal → memory back)")):
+            for v in ("cleave-sync", "cleave-async", "qemu-sync", "qemu-async"):
+                for page in pages:
+                    pts = [(r["size_mib"], r[key]["median"]) for r in rows
+                           if r["variant"] == v and r["pages"] == page and r["end"] == "kill" and r[key]]
+                    if pts:
+                        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"{v} ({page})")
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ax.set_xlabel("touched memory (MiB)")
+            ax.set_ylabel("ms (median)")
+            ax.set_title(title)
+            ax.grid(True, which="both", alpha=0.3)
+        axes[1].legend(fontsize=7)
+        fig.suptitle(f"cleave teardown, SIGKILL — {machine['cores']} cores, kernel {machine['kernel']}")
+        fig.tight_layout()
+        fig.savefig(os.path.join(a.out, "teardown.png"), dpi=110)
+    except ImportError:
+        print("bench: matplotlib missing: no plot", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
