@@ -66,6 +66,24 @@ def find_helper(root, timeout=5.0):
     return None
 
 
+def figures(t0, t_reap, helper):
+    """Exit latency, release time and teardown start delay of one run: after
+    the reap, watch the helper's resident set (it starts falling when the
+    freeing starts) until the helper is gone (the memory is back)."""
+    start_delay, released = None, t_reap
+    if helper:
+        base = rss_kb(helper)
+        while alive(helper):
+            r = rss_kb(helper)
+            if start_delay is None and (r is None or base is None or r < base - 1024):
+                start_delay = now() - t_reap
+            time.sleep(0.0002)
+        released = now()
+        if start_delay is None:
+            start_delay = released - t_reap
+    return {"exit_ms": t_reap - t0, "release_ms": released - t0, "start_delay_ms": start_delay, "helper": bool(helper)}
+
+
 class Run:
     """One workload: start, wait until its memory is touched, end it, measure."""
 
@@ -114,20 +132,7 @@ class Run:
                 proc.stdin.close()
             proc.wait()
             t_reap = now()
-            start_delay = None
-            released = t_reap
-            if helper:
-                base = rss_kb(helper)
-                while alive(helper):
-                    r = rss_kb(helper)
-                    if start_delay is None and (r is None or base is None or r < base - 1024):
-                        start_delay = now() - t_reap
-                    time.sleep(0.0002)
-                released = now()
-                if start_delay is None:
-                    start_delay = released - t_reap
-            return {"exit_ms": t_reap - t0, "release_ms": released - t0, "start_delay_ms": start_delay,
-                    "helper": bool(helper)}
+            return figures(t0, t_reap, helper)
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -148,18 +153,7 @@ def kill_workload_run(args, cleave, variant, size, thp):
         os.kill(pid, signal.SIGKILL)
         proc.wait()
         t_reap = now()
-        start_delay, released = None, t_reap
-        if helper:
-            base = rss_kb(helper)
-            while alive(helper):
-                r = rss_kb(helper)
-                if start_delay is None and (r is None or base is None or r < base - 1024):
-                    start_delay = now() - t_reap
-                time.sleep(0.0002)
-            released = now()
-            if start_delay is None:
-                start_delay = released - t_reap
-        return {"exit_ms": t_reap - t0, "release_ms": released - t0, "start_delay_ms": start_delay, "helper": bool(helper)}
+        return figures(t0, t_reap, helper)
     finally:
         if proc.poll() is None:
             proc.kill()
