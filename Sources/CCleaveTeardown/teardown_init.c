@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cleave_teardown.h"
@@ -83,8 +84,15 @@ int cleave_teardown_init(void) {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
+    /* The helper inherits this thread's name at clone, so it is cleanup/<pid>
+     * from birth: an exec right after this call must find it by that name to
+     * retire it (its own PR_SET_NAME may not have run yet). */
+    char thread_name[16] = {0};
+    prctl(PR_GET_NAME, thread_name, 0, 0, 0);
+    prctl(PR_SET_NAME, helper_args.name, 0, 0, 0);
     pid_t pid = clone(cleave_helper_main, stack + total, CLONE_VM, &helper_args);
     int err = errno;
+    prctl(PR_SET_NAME, thread_name, 0, 0, 0);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 
     if (pid < 0) {
