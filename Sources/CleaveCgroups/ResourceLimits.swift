@@ -102,6 +102,10 @@ public struct ResourceLimits: Sendable, Equatable, Codable {
             guard parts.count >= 2, parts.allSatisfy({ !$0.isEmpty }) else {
                 throw ParseError(key, "a unified key must be controller.param, e.g. memory.high")
             }
+            // Core files are not limits: writing them moves, kills or reshapes processes and cgroups.
+            guard !key.hasPrefix("cgroup.") else {
+                throw ParseError(key, "cgroup.* files are not limits and cannot be set this way")
+            }
             guard !value.contains("\0") else { throw ParseError(value, "value of \(key) contains a NUL byte") }
         }
     }

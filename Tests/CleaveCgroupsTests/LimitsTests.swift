@@ -76,7 +76,7 @@ struct LimitsTests {
         }
     }
 
-    @Test("unified keys are validated", arguments: ["memory", "../memory.max", "a/b.c", ".max"])
+    @Test("unified keys are validated", arguments: ["memory", "../memory.max", "a/b.c", ".max", "cgroup.procs", "cgroup.kill", "cgroup.subtree_control"])
     func unifiedKeys(key: String) {
         #expect(throws: ParseError.self) { try ResourceLimits(unified: [key: "1"]).validate() }
     }
