@@ -31,7 +31,8 @@ let package = Package(
         .target(name: "CleaveCgroups", dependencies: [
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
-        .target(name: "CleaveOCI", dependencies: ["CleaveCgroups"]),
+        // OCI runtime-spec models and validation; no dependency, so the hook and the agent can use it alone.
+        .target(name: "CleaveOCI", dependencies: []),
         .target(name: "CleaveShim", dependencies: [
             "CleaveCgroups", "CleaveOCI", "CCleaveSpawn", "CCleaveProbe",
             .product(name: "Logging", package: "swift-log"),
@@ -45,6 +46,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "CleaveCgroupsTests", dependencies: ["CleaveCgroups"]),
+        .testTarget(name: "CleaveOCITests", dependencies: ["CleaveOCI"]),
         .testTarget(name: "CleaveShimTests", dependencies: ["CleaveShim", "CleaveCgroups", "CCleaveSpawn", "AsyncTeardown"],
                     exclude: ["Fixtures"]),
     ]
