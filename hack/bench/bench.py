@@ -112,20 +112,25 @@ class Run:
     def measure(self):
         proc = subprocess.Popen(self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         try:
+            # The workload: cleave's probe (its pid is on the ready line), or QEMU itself.
+            workload = proc.pid
             if self.variant.startswith("cleave"):
                 line = proc.stdout.readline().decode()
                 if not line.startswith("ready"):
                     raise RuntimeError(f"{self.variant}: no ready line")
+                workload = int(line.split()[1])
             else:
                 end = time.monotonic() + 600
                 while (rss_kb(proc.pid) or 0) * 1024 < 0.9 * self.size:
                     if time.monotonic() > end or proc.poll() is not None:
                         raise RuntimeError("qemu did not preallocate")
                     time.sleep(0.05)
-            helper = find_helper(proc.pid, 5.0) if self.variant.endswith("async") else None
+            helper = find_helper(workload, 5.0) if self.variant.endswith("async") else None
             t0 = now()
             if self.end == "kill":
-                proc.send_signal(signal.SIGKILL)
+                # SIGKILL to the workload, as a manager would (killing cleave would orphan it);
+                # measured until the manager (cleave, or us for QEMU) has reaped it.
+                os.kill(workload, signal.SIGKILL)
             else:
                 if self.variant.startswith("qemu"):
                     proc.stdin.write(b"quit\n")
@@ -137,27 +142,6 @@ class Run:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-
-
-def kill_workload_run(args, cleave, variant, size, thp):
-    """SIGKILL to the workload (not to cleave, which would orphan it):
-    measure until `cleave run` returns."""
-    mode = "async" if variant == "cleave-async" else "sync"
-    cmd = [cleave, "run", "--teardown", mode, "--", cleave, "probe", "alloc", str(size)] + (["--thp"] if thp else [])
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        line = proc.stdout.readline().decode()
-        pid = int(line.split()[1])
-        helper = find_helper(pid, 5.0) if mode == "async" else None
-        t0 = now()
-        os.kill(pid, signal.SIGKILL)
-        proc.wait()
-        t_reap = now()
-        return figures(t0, t_reap, helper)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def stats(values):
@@ -260,10 +244,7 @@ def main():
                 for _ in range(reps):
                     for v in variants:
                         try:
-                            if v.startswith("cleave") and end == "kill":
-                                samples[v].append(kill_workload_run(a, a.cleave, v, size, page == "thp"))
-                            else:
-                                samples[v].append(Run(a, a.cleave, v, size, page == "thp", end).measure())
+                            samples[v].append(Run(a, a.cleave, v, size, page == "thp", end).measure())
                         except Exception as e:  # a failed run is reported, not hidden
                             print(f"bench: {v} {size // MiB}M {page} {end}: {e}", file=sys.stderr)
                 for v in variants:
