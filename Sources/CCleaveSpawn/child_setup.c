@@ -93,6 +93,7 @@ static void apply_identity_and_caps(const struct child_plan *plan) {
 void cleave_child_exec(const struct child_plan *plan) {
     const struct cleave_spawn_request *req = plan->req;
     reset_signals();
+    if (plan->start_write_fd >= 0) close(plan->start_write_fd);
 
     if (plan->release_fd >= 0) {
         /* Fork fallback: do nothing that allocates until the parent has put
@@ -128,6 +129,18 @@ void cleave_child_exec(const struct child_plan *plan) {
     if (req->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(plan, "prctl(PR_SET_NO_NEW_PRIVS)", errno);
     cloexec_from_3();
 
+    if (plan->start_fd >= 0) {
+        /* Held: report that set-up worked, then wait; EOF means the parent gave up. */
+        struct child_report ready;
+        memset(&ready, 0, sizeof ready);
+        strncpy(ready.step, "ready", sizeof ready.step - 1);
+        ssize_t w = write(plan->error_fd, &ready, sizeof ready);
+        (void)w;
+        char go;
+        ssize_t n;
+        do { n = read(plan->start_fd, &go, 1); } while (n < 0 && errno == EINTR);
+        if (n != 1) _exit(127);
+    }
     execve(req->path, req->argv, plan->envp);
     fail(plan, "execve", errno);
 }

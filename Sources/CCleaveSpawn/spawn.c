@@ -110,6 +110,10 @@ int cleave_spawn(const struct cleave_spawn_request *req, struct cleave_spawn_res
     memset(&plan, 0, sizeof plan);
     plan.req = req;
     plan.release_fd = -1;
+    plan.start_fd = -1;
+    plan.start_write_fd = -1;
+    res->start_fd = -1;
+    res->report_fd = -1;
     plan.envp = build_env(req, &plan.pid_slot, &plan.pid_prefix_len);
     if (!plan.envp) return report(res, "prepare environment", ENOMEM);
     if (req->caps && req->caps->set && !(plan.caps = build_caps(req->caps))) {
@@ -117,10 +121,19 @@ int cleave_spawn(const struct cleave_spawn_request *req, struct cleave_spawn_res
         return report(res, "prepare capabilities", errno ? errno : ENOMEM);
     }
 
-    int errpipe[2], relpipe[2] = {-1, -1};
+    int errpipe[2], relpipe[2] = {-1, -1}, startpipe[2] = {-1, -1};
     int rc = -1;
     if (pipe2(errpipe, O_CLOEXEC) != 0) { rc = report(res, "pipe", errno); goto out; }
     plan.error_fd = errpipe[1];
+    if (req->hold_before_exec) {
+        if (pipe2(startpipe, O_CLOEXEC) != 0) {
+            rc = report(res, "pipe", errno);
+            close(errpipe[0]); close(errpipe[1]);
+            goto out;
+        }
+        plan.start_fd = startpipe[0];
+        plan.start_write_fd = startpipe[1];
+    }
 
     /* Nothing of the parent's may run in the child before its handlers are reset. */
     sigset_t all, old;
@@ -152,6 +165,7 @@ int cleave_spawn(const struct cleave_spawn_request *req, struct cleave_spawn_res
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(errpipe[1]);
+    if (startpipe[0] >= 0) close(startpipe[0]);
 
     if (pid < 0) { rc = report(res, req->force_fallback ? "fork" : "clone3", clone_err); goto close_err; }
     res->pid = pid;
@@ -176,6 +190,29 @@ int cleave_spawn(const struct cleave_spawn_request *req, struct cleave_spawn_res
     }
 
     struct child_report r;
+    if (req->hold_before_exec) {
+        /* A held child reports "ready" (or the step that failed) instead of exec'ing. */
+        int got = await_exec(errpipe[0], &r);
+        if (got && r.err == 0 && !strcmp(r.step, "ready")) {
+            res->pidfd = pidfd;
+            res->start_fd = startpipe[1];
+            res->report_fd = errpipe[0];
+            rc = 0;
+            goto out;
+        }
+        if (!got) { r.err = ECHILD; strcpy(r.step, "set-up (child died)"); }
+        close(startpipe[1]);
+        startpipe[1] = -1;
+        int status;
+        waitpid(pid, &status, 0);
+        if (pidfd >= 0) close(pidfd);
+        static __thread char held_step[sizeof r.step];
+        memcpy(held_step, r.step, sizeof held_step);
+        held_step[sizeof held_step - 1] = 0;
+        res->pid = -1;
+        rc = report(res, held_step, r.err);
+        goto close_err;
+    }
     if (await_exec(errpipe[0], &r)) {
         int status;
         waitpid(pid, &status, 0);
@@ -194,11 +231,40 @@ int cleave_spawn(const struct cleave_spawn_request *req, struct cleave_spawn_res
 
 close_err:
     close(errpipe[0]);
+    if (startpipe[1] >= 0) close(startpipe[1]);
 out:
     if (plan.caps) cap_free(plan.caps);
     free(plan.pid_slot);
     free(plan.envp);
     return rc;
+}
+
+int cleave_spawn_release(struct cleave_spawn_result *res) {
+    char go = 1;
+    ssize_t w;
+    do { w = write(res->start_fd, &go, 1); } while (w < 0 && errno == EINTR);
+    close(res->start_fd);
+    res->start_fd = -1;
+    struct child_report r;
+    int failed = await_exec(res->report_fd, &r);
+    close(res->report_fd);
+    res->report_fd = -1;
+    if (!failed && w == 1) return 0;
+    if (!failed) { r.err = w < 0 ? errno : EPIPE; strcpy(r.step, "release"); }
+    waitpid(res->pid, NULL, 0);
+    if (res->pidfd >= 0) close(res->pidfd);
+    res->pidfd = -1;
+    res->pid = -1;
+    static __thread char step[sizeof r.step];
+    memcpy(step, r.step, sizeof step);
+    step[sizeof step - 1] = 0;
+    return report(res, step, r.err);
+}
+
+void cleave_spawn_abandon(struct cleave_spawn_result *res) {
+    if (res->start_fd >= 0) close(res->start_fd);
+    if (res->report_fd >= 0) close(res->report_fd);
+    res->start_fd = res->report_fd = -1;
 }
 
 int cleave_pidfd_send_signal(int pidfd, int sig) {

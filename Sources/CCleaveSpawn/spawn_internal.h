@@ -14,11 +14,13 @@ struct child_plan {
     cap_t caps;           /* effective/permitted/inheritable, or NULL */
     int error_fd;         /* write end of the close-on-exec report pipe */
     int release_fd;       /* fork fallback: read end the parent writes to; -1 otherwise */
+    int start_fd;         /* hold_before_exec: read end; the child reads one byte before execve */
+    int start_write_fd;   /* its write end, which the child closes so that EOF can reach it */
 };
 
 /* The failure a child reports over error_fd. */
 struct child_report {
-    int err;
+    int err;              /* 0 with step "ready": a held child finished its set-up */
     char step[28];
 };
 

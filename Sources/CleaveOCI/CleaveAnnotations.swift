@@ -11,7 +11,12 @@ public enum CleaveAnnotations {
     }
 }
 
-public enum TeardownMode: String, Sendable, CaseIterable {
+/// Whether the workload gets a teardown helper. Defined here, the lowest module that needs
+/// it, so the shim, the verifier and the hook share one type.
+public enum TeardownMode: String, Sendable, Codable, CaseIterable {
+    /// libcleave-teardown.so is injected; the exit returns at once and the helper frees the
+    /// memory inside the workload's cgroup.
     case async
+    /// Nothing is injected; the kernel frees the memory before the reap.
     case sync
 }

@@ -18,4 +18,8 @@ int cleave_set_child_subreaper(void);
 /* pipe2(O_CLOEXEC): 0 or -1 with errno. */
 int cleave_pipe_cloexec(int fds[2]);
 
+/* pidfd_open(2) (close-on-exec): a handle that never names a recycled pid.
+ * The fd, or -1 with errno (ESRCH: no such process). */
+int cleave_pidfd_open(int pid);
+
 #endif

@@ -39,6 +39,7 @@ struct cleave_spawn_request {
     const char *pid_env;       /* the child adds "<pid_env>=<its pid>" to its environment */
     int force_fallback;        /* skip clone3: fork, write cgroup.procs, then release the child */
     int stdout_fd;             /* becomes the child's fd 1; -1: inherit */
+    int hold_before_exec;      /* set up, then wait for cleave_spawn_release() before execve */
 };
 
 struct cleave_spawn_result {
@@ -47,10 +48,21 @@ struct cleave_spawn_result {
     int used_clone3;
     int failed_errno;
     const char *failed_step;   /* static string naming the step that failed */
+    int start_fd;              /* held child: write end of its start pipe, else -1 */
+    int report_fd;             /* held child: read end of its report pipe, else -1 */
 };
 
 /* 0 on success; -1 with failed_step/failed_errno set (the child, if any, is reaped). */
 int cleave_spawn(const struct cleave_spawn_request *req, struct cleave_spawn_result *res);
+
+/* Lets a held child (hold_before_exec) exec and learns whether execve worked:
+ * 0, or -1 with failed_step/failed_errno set and the child reaped. Closes
+ * start_fd and report_fd either way. */
+int cleave_spawn_release(struct cleave_spawn_result *res);
+
+/* Abandons a held child: closing its start pipe makes it exit 127 without
+ * exec; the caller still reaps it. */
+void cleave_spawn_abandon(struct cleave_spawn_result *res);
 
 /* pidfd_send_signal(2); 0 or -1 with errno. */
 int cleave_pidfd_send_signal(int pidfd, int sig);

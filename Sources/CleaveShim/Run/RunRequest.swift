@@ -1,13 +1,5 @@
 import CleaveCgroups
-
-/// Whether the workload gets a teardown helper.
-public enum TeardownMode: String, Sendable, Codable, CaseIterable {
-    /// libcleave-teardown.so is injected; the exit returns at once and the
-    /// helper frees the memory inside the workload's cgroup.
-    case async
-    /// Nothing is injected; the kernel frees the memory before the reap.
-    case sync
-}
+@_exported import enum CleaveOCI.TeardownMode
 
 /// Everything `cleave run` needs to know, from flags or from a bundle.
 public struct RunRequest: Sendable {
@@ -25,6 +17,8 @@ public struct RunRequest: Sendable {
     /// nil: cleave's own environment.
     public var environment: EnvironmentList?
     public var settings = ProcessSettings()
+    /// A bundle's OCI hooks; with them the workload is held before exec for the create stages.
+    public var hooks: LifecycleHooks?
     /// Test knob: use the fork + cgroup.procs placement instead of clone3.
     public var forceFallbackSpawn = false
 

@@ -37,7 +37,9 @@ public struct Runner {
         defer { if cleanupOnFailure { try? cgroup.remove(killFirst: true, timeout: .seconds(5)) } }
 
         if request.teardown == .async {
-            if let library = TeardownLibrary.locate(environment: environment.dictionary) {
+            // A bundle's environment is the workload's own: look in cleave's too.
+            if let library = TeardownLibrary.locate(environment: environment.dictionary)
+                ?? TeardownLibrary.locate(environment: EnvironmentList.current().dictionary) {
                 let existing = environment["LD_PRELOAD"].map { ":" + $0 } ?? ""
                 environment["LD_PRELOAD"] = library + existing
                 environment["CLEAVE_TEARDOWN"] = nil
@@ -51,14 +53,19 @@ public struct Runner {
         try writeState(state)
 
         let directory = try cgroup.openDirectory()
+        let spawnRequest = WorkloadSpawner.Request(
+            executable: executable, arguments: request.command, environment: environment.strings,
+            cgroupDirectory: directory.rawValue, cgroupProcsPath: cgroup.path + "/cgroup.procs",
+            settings: request.settings, pidEnvironmentName: "CLEAVE_TEARDOWN_PID",
+            forceFallback: request.forceFallbackSpawn)
         let workload: SpawnedWorkload
         do {
             defer { try? directory.close() }
-            workload = try WorkloadSpawner.spawn(.init(
-                executable: executable, arguments: request.command, environment: environment.strings,
-                cgroupDirectory: directory.rawValue, cgroupProcsPath: cgroup.path + "/cgroup.procs",
-                settings: request.settings, pidEnvironmentName: "CLEAVE_TEARDOWN_PID",
-                forceFallback: request.forceFallbackSpawn))
+            if let hooks = request.hooks {
+                workload = try startWithHooks(spawnRequest, hooks: hooks, state: &state)
+            } else {
+                workload = try WorkloadSpawner.spawn(spawnRequest)
+            }
         } catch let failure as SpawnFailure {
             throw CommandResolver.failure(failure, command: commandName)
         }
@@ -69,6 +76,7 @@ public struct Runner {
         state.status = .running
         state.startedAt = Clock.wallSeconds()
         try writeState(state)
+        try? request.hooks?.run(.poststart, pid: workload.pid)
 
         let status = try supervisor.waitForExit(of: workload)
         state.exitedAt = Clock.wallSeconds()
@@ -89,7 +97,30 @@ public struct Runner {
         try? writeState(state)
 
         finishTeardown(cgroup: cgroup, created: created, state: &state)
+        try? request.hooks?.run(.poststop, pid: nil)
         return status.shellCode
+    }
+
+    /// OCI create then start: the workload waits before exec while the create hooks see its
+    /// pid in its cgroup; a failing hook abandons it (it never runs) and the start fails.
+    private func startWithHooks(_ spawnRequest: WorkloadSpawner.Request, hooks: LifecycleHooks,
+                                state: inout RunState) throws -> SpawnedWorkload {
+        let held = try WorkloadSpawner.spawnHeld(spawnRequest)
+        let pid = held.workload.pid
+        do {
+            state.pid = pid
+            try writeState(state)
+            for stage in [LifecycleHooks.Stage.prestart, .createRuntime, .createContainer, .startContainer] {
+                try hooks.run(stage, pid: pid)
+            }
+        } catch {
+            held.abandon()
+            _ = try? held.workload.waitForExit()
+            Glibc.close(held.workload.pidfd)
+            throw error
+        }
+        try held.release()
+        return held.workload
     }
 
     private func placement(mount: CgroupMount, identity: RunIdentity) throws -> Cgroup {

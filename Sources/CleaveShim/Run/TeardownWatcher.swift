@@ -82,15 +82,8 @@ public enum TeardownWatcher {
 /// outlives cleave and no terminal signal reaches it.
 public enum DetachedProcess {
     public static func spawn(_ args: [String]) throws -> Int32 {
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        // POSIX_SPAWN_SETSID (glibc 2.26) | SETSIGMASK | SETSIGDEF: a clean slate.
-        posix_spawnattr_setflags(&attr, Int16(0x80 | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var empty = sigset_t(); sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        var all = sigset_t(); sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attr, &all)
+        var attributes = CleanSpawnAttributes(newSession: true)
+        defer { attributes.destroy() }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -100,7 +93,7 @@ public enum DetachedProcess {
         let argv = CStringArray(args)
         defer { argv.free() }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, args[0], &actions, &attr, argv.pointer, environ)
+        let rc = posix_spawn(&pid, args[0], &actions, &attributes.attr, argv.pointer, environ)
         guard rc == 0 else { throw ShimError("cannot start \(args[0]): \(String(cString: strerror(rc)))") }
         return pid
     }

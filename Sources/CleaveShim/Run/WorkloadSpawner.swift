@@ -36,6 +36,17 @@ public enum WorkloadSpawner {
     }
 
     public static func spawn(_ request: Request) throws -> SpawnedWorkload {
+        let result = try start(request, hold: false)
+        return SpawnedWorkload(pid: result.pid, pidfd: result.pidfd, placedAtomically: result.used_clone3 != 0)
+    }
+
+    /// Starts the workload set up but stopped before execve, so hooks can see its pid and
+    /// cgroup (OCI "created") before it runs; `HeldWorkload.release()` lets it exec.
+    public static func spawnHeld(_ request: Request) throws -> HeldWorkload {
+        HeldWorkload(result: try start(request, hold: true))
+    }
+
+    private static func start(_ request: Request, hold: Bool) throws -> cleave_spawn_result {
         let argv = CStringArray(request.arguments)
         let envp = CStringArray(request.environment)
         defer { argv.free(); envp.free() }
@@ -81,6 +92,7 @@ public enum WorkloadSpawner {
                                     req.pid_env = pidEnv
                                     req.force_fallback = request.forceFallback ? 1 : 0
                                     req.stdout_fd = request.stdoutFD ?? -1
+                                    req.hold_before_exec = hold ? 1 : 0
                                     return cleave_spawn(&req, &result)
                                 }
                             }
@@ -89,11 +101,30 @@ public enum WorkloadSpawner {
                 }
             }
         }
-        if rc != 0 {
-            throw SpawnFailure(step: result.failed_step.map { String(cString: $0) } ?? "spawn",
-                               errno: result.failed_errno)
-        }
-        return SpawnedWorkload(pid: result.pid, pidfd: result.pidfd, placedAtomically: result.used_clone3 != 0)
+        if rc != 0 { throw SpawnFailure(result) }
+        return result
+    }
+}
+
+/// A workload that finished its set-up and waits before execve (OCI "created").
+/// Exactly one of `release()` or `abandon()` must be called.
+public final class HeldWorkload {
+    private var result: cleave_spawn_result
+    public let workload: SpawnedWorkload
+
+    init(result: cleave_spawn_result) {
+        self.result = result
+        workload = SpawnedWorkload(pid: result.pid, pidfd: result.pidfd, placedAtomically: result.used_clone3 != 0)
+    }
+
+    /// Lets it exec; throws the exec failure (the child is then reaped and its pidfd closed).
+    public func release() throws {
+        guard cleave_spawn_release(&result) == 0 else { throw SpawnFailure(result) }
+    }
+
+    /// It exits 127 without exec'ing; the caller still reaps it through `workload`.
+    public func abandon() {
+        cleave_spawn_abandon(&result)
     }
 }
 
@@ -101,6 +132,11 @@ public enum WorkloadSpawner {
 public struct SpawnFailure: Error, CustomStringConvertible, Sendable {
     public let step: String
     public let errno: Int32
+
+    init(_ result: cleave_spawn_result) {
+        step = result.failed_step.map { String(cString: $0) } ?? "spawn"
+        errno = result.failed_errno
+    }
     public var reason: String { String(cString: strerror(errno)) }
     public var description: String { "\(step): \(reason)" }
 }

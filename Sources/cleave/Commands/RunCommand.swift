@@ -13,6 +13,11 @@ struct RunCommand: ParsableCommand {
         """
     )
 
+    @Option(help: "OCI bundle directory: run its config.json's process with its linux.resources and hooks.")
+    var bundle: String?
+    @Option(help: "Container id for --bundle (default: random); names the cgroup cleave/<id> and the hooks' state.")
+    var id: String?
+
     @Option(help: "cgroup path below the cgroup2 mount (default: cleave/<name>-<short id>).")
     var cgroup: String?
     @Option(help: "Name used in the default cgroup path (default: the command's basename).")
@@ -37,8 +42,8 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: "Raw cgroup file value, controller.param=value (repeatable).")
     var rawSettings: [String] = []
 
-    @Option(help: "async (a helper frees the memory after the exit) or sync.")
-    var teardown: String = "async"
+    @Option(help: "async (a helper frees the memory after the exit) or sync (default: async, or a bundle's io.cleave.teardown annotation).")
+    var teardown: String?
     @Option(name: .customLong("teardown-timeout"), help: "Kill the cgroup if the teardown takes longer (e.g. 30s, 5m).")
     var teardownTimeout: String = "5m"
     @Flag(name: .customLong("keep-cgroup"), help: "Leave the cgroup in place after the workload and its helper are gone.")
@@ -50,17 +55,14 @@ struct RunCommand: ParsableCommand {
     var command: [String] = []
 
     func run() throws {
-        let argv = command.first == "--" ? Array(command.dropFirst()) : command
-        var request = RunRequest(command: argv)
-        request.cgroupPath = cgroup
-        request.name = name
-        request.limits = try RunOptionsParser.limits(
-            memoryMax: memoryMax, memoryHigh: memoryHigh, memoryLow: memoryLow, memorySwapMax: memorySwapMax,
-            cpus: cpus, cpuMax: cpuMax, cpuWeight: cpuWeight, pidsMax: pidsMax, raw: rawSettings)
-        guard let mode = TeardownMode(rawValue: teardown) else {
-            throw ShimError("--teardown: '\(teardown)' is not one of async, sync")
+        var request = try bundle.map(bundleRequest) ?? flagRequest()
+        if let cgroup { request.cgroupPath = cgroup }
+        if let teardown {
+            guard let mode = TeardownMode(rawValue: teardown) else {
+                throw ShimError("--teardown: '\(teardown)' is not one of async, sync")
+            }
+            request.teardown = mode
         }
-        request.teardown = mode
         request.teardownTimeout = try DurationParser.parse(teardownTimeout, option: "--teardown-timeout")
         request.keepCgroup = keepCgroup
         request.stateFile = stateFile
@@ -68,5 +70,34 @@ struct RunCommand: ParsableCommand {
         request.forceFallbackSpawn = getenv("CLEAVE_SPAWN_FALLBACK").map { String(cString: $0) == "1" } ?? false
         let code = try Runner(request: request, logger: CLILogging.logger()).run()
         throw ExitCode(code)
+    }
+
+    private var passthrough: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
+
+    private func flagRequest() throws -> RunRequest {
+        if id != nil { throw ShimError("--id names a bundle's container: use it with --bundle") }
+        var request = RunRequest(command: passthrough)
+        request.name = name
+        request.limits = try RunOptionsParser.limits(
+            memoryMax: memoryMax, memoryHigh: memoryHigh, memoryLow: memoryLow, memorySwapMax: memorySwapMax,
+            cpus: cpus, cpuMax: cpuMax, cpuWeight: cpuWeight, pidsMax: pidsMax, raw: rawSettings)
+        return request
+    }
+
+    /// The bundle is the whole description: flags that would contradict it are refused.
+    private func bundleRequest(_ directory: String) throws -> RunRequest {
+        if !passthrough.isEmpty {
+            throw ShimError("--bundle runs the config's process.args: remove the command after --bundle (\(passthrough.joined(separator: " ")))")
+        }
+        let limitFlags: [(String, Bool)] = [
+            ("--memory-max", memoryMax != nil), ("--memory-high", memoryHigh != nil), ("--memory-low", memoryLow != nil),
+            ("--memory-swap-max", memorySwapMax != nil), ("--cpus", cpus != nil), ("--cpu-max", cpuMax != nil),
+            ("--cpu-weight", cpuWeight != nil), ("--pids-max", pidsMax != nil), ("--set", !rawSettings.isEmpty),
+            ("--name", name != nil),
+        ]
+        if let flag = limitFlags.first(where: \.1)?.0 {
+            throw ShimError("\(flag) cannot be combined with --bundle: set it in config.json (linux.resources; the name is --id)")
+        }
+        return try BundleRequest.make(bundle: directory, id: id)
     }
 }
