@@ -12,6 +12,7 @@ struct Cleave: ParsableCommand {
         workload's cgroup.
         """,
         version: version,
-        subcommands: [RunCommand.self, VerifyCommand.self, ProbeCommand.self, PSCommand.self, WatchTeardownCommand.self]
+        subcommands: [RunCommand.self, VerifyCommand.self, ProbeCommand.self, PSCommand.self, SpecCommand.self,
+                      PrepareCommand.self, HookCommand.self, WatchTeardownCommand.self, FollowTeardownCommand.self]
     )
 }

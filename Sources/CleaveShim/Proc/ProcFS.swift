@@ -78,3 +78,24 @@ public enum ProcFS {
         return pids
     }
 }
+
+extension ProcFS {
+    /// Field 22 of /proc/<pid>/stat, in clock ticks since boot: with the pid it names one
+    /// process for ever (a reused pid gets a later start time).
+    public static func startTime(_ pid: Int32) -> UInt64? {
+        guard let text = readFile("/proc/\(pid)/stat"), let paren = text.lastIndex(of: ")") else { return nil }
+        // After "comm)" come fields 3...; starttime is field 22, the 20th of those.
+        let fields = text[text.index(after: paren)...].split(separator: " ")
+        return fields.count > 19 ? UInt64(fields[19]) : nil
+    }
+
+    /// NSpid of /proc/<pid>/status: the pid in each PID namespace, outermost first.
+    public static func namespacePids(_ pid: Int32) -> [Int32]? {
+        status(pid, field: "NSpid").map { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int32($0) } }
+    }
+
+    /// The process's environment ("NAME=value" strings); nil when unreadable.
+    public static func environment(_ pid: Int32) -> [String]? {
+        readFile("/proc/\(pid)/environ").map { $0.split(separator: "\0").map(String.init) }
+    }
+}

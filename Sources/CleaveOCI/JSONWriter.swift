@@ -1,0 +1,90 @@
+/// Writes a parsed document back out, keeping member order and every number's literal text,
+/// so an edited config.json differs from the original only where it was edited (and in
+/// whitespace: the output is indented by two spaces, as runc spec and crun spec write it).
+enum JSONWriter {
+    static func write(_ node: JSONNode) -> String {
+        var out = ""
+        write(node, indent: 0, into: &out)
+        return out + "\n"
+    }
+
+    private static func write(_ node: JSONNode, indent: Int, into out: inout String) {
+        let pad = String(repeating: "  ", count: indent + 1)
+        let closingPad = String(repeating: "  ", count: indent)
+        switch node.kind {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let text): out += text
+        case .string(let s): out += quoted(s)
+        case .array(let elements):
+            if elements.isEmpty { out += "[]"; return }
+            out += "[\n"
+            for (i, element) in elements.enumerated() {
+                out += pad
+                write(element, indent: indent + 1, into: &out)
+                out += i == elements.count - 1 ? "\n" : ",\n"
+            }
+            out += closingPad + "]"
+        case .object(let members):
+            if members.isEmpty { out += "{}"; return }
+            out += "{\n"
+            for (i, member) in members.enumerated() {
+                out += pad + quoted(member.key) + ": "
+                write(member.value, indent: indent + 1, into: &out)
+                out += i == members.count - 1 ? "\n" : ",\n"
+            }
+            out += closingPad + "}"
+        }
+    }
+
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension JSONNode {
+    static func string(_ s: String) -> JSONNode { JSONNode(kind: .string(s), offset: 0) }
+    static func array(_ a: [JSONNode]) -> JSONNode { JSONNode(kind: .array(a), offset: 0) }
+    static func object(_ m: [(key: String, value: JSONNode)]) -> JSONNode { JSONNode(kind: .object(m), offset: 0) }
+
+    /// The last member named `key` (the one decoding uses).
+    subscript(key: String) -> JSONNode? {
+        get {
+            guard case .object(let members) = kind else { return nil }
+            return members.last { $0.key == key }?.value
+        }
+        set {
+            guard case .object(var members) = kind else { return }
+            if let i = members.lastIndex(where: { $0.key == key }) {
+                if let newValue { members[i].value = newValue } else { members.remove(at: i) }
+            } else if let newValue {
+                members.append((key, newValue))
+            }
+            kind = .object(members)
+        }
+    }
+
+    var arrayElements: [JSONNode]? {
+        if case .array(let a) = kind { return a }
+        return nil
+    }
+
+    var stringValue: String? {
+        if case .string(let s) = kind { return s }
+        return nil
+    }
+}

@@ -1,0 +1,59 @@
+import CCleaveSpawn
+import CleaveCgroups
+import Glibc
+
+/// Detached from poststart: waits for the container's main process to exit, then for its
+/// cgroup to empty, and writes what it saw. The runtime may remove the cgroup right after
+/// it empties, so the final readings are taken here, not in poststop.
+public enum TeardownFollower {
+    public struct Options: Sendable {
+        public var pid: Int32
+        public var startTime: UInt64
+        public var cgroupPath: String
+        public var output: String
+        public var timeout: Duration = .seconds(600)
+        public init(pid: Int32, startTime: UInt64, cgroupPath: String, output: String) {
+            self.pid = pid; self.startTime = startTime; self.cgroupPath = cgroupPath; self.output = output
+        }
+    }
+
+    public static func run(_ options: Options) throws {
+        let pidfd = cleave_pidfd_open(options.pid)
+        // Never follow a pid that now names another process.
+        guard pidfd >= 0, ProcFS.startTime(options.pid) == options.startTime else {
+            if pidfd >= 0 { close(pidfd) }
+            throw ShimError("pid \(options.pid) is no longer the container's process")
+        }
+        defer { close(pidfd) }
+        let mount = try CgroupMount.discover()
+        let cgroup = try Cgroup(absolutePath: options.cgroupPath, mount: mount)
+
+        var observation = TeardownObservation(helperPidsAtExit: [], outcome: "timeout")
+        var peak: UInt64 = 0
+        func sample() {
+            let stats = try? cgroup.stats()
+            peak = max(peak, stats?.memoryPeak ?? 0, stats?.memoryCurrent ?? 0)
+        }
+        var pfd = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+        while poll(&pfd, 1, 250) == 0 || (pfd.revents == 0) { sample() }
+        let exited = Clock.monotonicNanoseconds()
+        observation.mainExitedAt = Clock.wallSeconds()
+        let atExit = try? cgroup.stats()
+        observation.memoryAtExitBytes = atExit?.memoryCurrent
+        observation.helperPidsAtExit = TeardownHelpers.helpers(among: atExit?.processes ?? [])
+        sample()
+
+        let emptied = (try? cgroup.waitUntilEmpty(timeout: options.timeout)) ?? !cgroup.exists
+        if emptied {
+            let final = try? cgroup.stats()
+            observation.teardownSeconds = Double(Clock.monotonicNanoseconds() - exited) / 1e9
+            observation.emptiedAt = Clock.wallSeconds()
+            observation.outcome = final == nil ? "removed" : "empty"
+            observation.memoryFinalBytes = final?.memoryCurrent
+            observation.cpuUsageUsec = final?.cpuUsageUsec ?? atExit?.cpuUsageUsec
+            peak = max(peak, final?.memoryPeak ?? 0)
+        }
+        observation.memoryPeakBytes = peak > 0 ? peak : nil
+        try HookJSON.write(observation, to: options.output)
+    }
+}

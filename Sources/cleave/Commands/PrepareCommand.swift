@@ -1,0 +1,42 @@
+import ArgumentParser
+import CleaveOCI
+import CleaveShim
+
+/// `cleave prepare --bundle DIR`: makes a bundle for crun or runc start its workload with
+/// cleave's teardown helper and call cleave's hook, keeping the rest of config.json.
+struct PrepareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prepare",
+        abstract: "Edit an OCI bundle so crun/runc start it with cleave's teardown helper and hooks.",
+        discussion: """
+        Adds a read-only bind mount of libcleave-teardown.so, LD_PRELOAD in process.env, cleave hook at \
+        poststart and poststop, and the io.cleave.teardown annotation. The workload must be dynamically \
+        linked against glibc for LD_PRELOAD to apply. Running it again changes nothing.
+        """)
+
+    @Option(help: "The bundle directory holding config.json.")
+    var bundle: String
+    @Option(help: "libcleave-teardown.so on the host (default: next to cleave, or $CLEAVE_TEARDOWN_LIBRARY).")
+    var library: String?
+    @Option(help: "Print the edited config.json instead of writing it.")
+    var output: String?
+
+    func run() throws {
+        guard let cleave = Executable.path() else { throw ShimError("cannot find the cleave executable for the hooks") }
+        guard let library = library ?? TeardownLibrary.locate(environment: EnvironmentList.current().dictionary) else {
+            throw ShimError("\(TeardownLibrary.fileName) not found: pass --library PATH")
+        }
+        guard library.hasPrefix("/") else { throw ShimError("--library: '\(library)' must be an absolute path (the runtime mounts it)") }
+        let edited: String
+        do {
+            edited = try BundlePreparer.prepare(bundle: bundle, options: .init(library: library, cleave: cleave))
+        } catch let error as OCIError {
+            throw ShimError(error.description)
+        }
+        if output == "-" {
+            print(edited, terminator: "")
+        } else {
+            try AtomicFile.write(Array(edited.utf8), to: output ?? BundleLoader.configPath(bundle: bundle))
+        }
+    }
+}
