@@ -16,6 +16,14 @@ extension Cgroup {
         var ancestors = [Cgroup]()
         var current: Cgroup? = self
         while let c = current { ancestors.insert(c, at: 0); current = c.parentCgroup }
+        // Another manager may remove an empty ancestor between our mkdirs (ENOENT): start over.
+        for attempt in 1...5 {
+            do { return try create(ancestors, enabling: controllers) } catch let error as CgroupError
+                where error.errno == ENOENT && attempt < 5 { continue }
+        }
+    }
+
+    private func create(_ ancestors: [Cgroup], enabling controllers: Set<String>) throws {
         for (i, cgroup) in ancestors.enumerated() {
             if !cgroup.relativePath.isEmpty && !cgroup.exists {
                 if mkdir(cgroup.path, 0o755) != 0 && errno != EEXIST { throw CgroupError.system("mkdir", cgroup.path) }

@@ -37,7 +37,7 @@ struct RunHostTests {
         let result = try ChildProcess([TestEnvironment.cleave, "run", "--cgroup", path, "--teardown-timeout", "500ms",
                                        "--", "sh", "-c", "sleep 300 >/dev/null 2>&1 & exit 0"],
                                       environment: ["CLEAVE_EVENT_LOG": log]).wait()
-        #expect(result.status == 0)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
         let cgroup = try Cgroup(mount: #require(TestEnvironment.mount), path: path)
         #expect(TestEnvironment.eventually(timeout: 15) { !cgroup.exists }, "the watcher should kill and remove the cgroup")
         let events = EventLog(path: log).events().map(\.event)

@@ -32,8 +32,11 @@ public enum PoststartHook {
         AtomicFile.makeDirectories(files.directory)
         try HookJSON.write(record, to: files.record)
         if let followerCommand {
-            _ = try? DetachedProcess.spawn(followerCommand + ["--pid", "\(process.pid)", "--start-time", "\(process.startTime)",
-                                                              "--cgroup", cgroup.path, "--output", files.observation])
+            // The follower gets the verified pidfd itself: no window in which the process
+            // could exit (or its pid be reused) before the follower holds it.
+            _ = try? DetachedProcess.spawn(followerCommand + ["--pid", "\(process.pid)", "--pidfd", "3",
+                                                              "--cgroup", cgroup.path, "--output", files.observation],
+                                           passing: process.pidfd)
         }
         return record
     }

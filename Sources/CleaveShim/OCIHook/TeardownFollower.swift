@@ -8,21 +8,20 @@ import Glibc
 public enum TeardownFollower {
     public struct Options: Sendable {
         public var pid: Int32
-        public var startTime: UInt64
+        /// A pidfd of the container's main process, inherited from poststart.
+        public var pidfd: Int32
         public var cgroupPath: String
         public var output: String
         public var timeout: Duration = .seconds(600)
-        public init(pid: Int32, startTime: UInt64, cgroupPath: String, output: String) {
-            self.pid = pid; self.startTime = startTime; self.cgroupPath = cgroupPath; self.output = output
+        public init(pid: Int32, pidfd: Int32, cgroupPath: String, output: String) {
+            self.pid = pid; self.pidfd = pidfd; self.cgroupPath = cgroupPath; self.output = output
         }
     }
 
     public static func run(_ options: Options) throws {
-        let pidfd = cleave_pidfd_open(options.pid)
-        // Never follow a pid that now names another process.
-        guard pidfd >= 0, ProcFS.startTime(options.pid) == options.startTime else {
-            if pidfd >= 0 { close(pidfd) }
-            throw ShimError("pid \(options.pid) is no longer the container's process")
+        let pidfd = options.pidfd
+        guard cleave_pidfd_send_signal(pidfd, 0) == 0 || errno == ESRCH else {
+            throw ShimError("descriptor \(pidfd) is not a pidfd of pid \(options.pid): \(String(cString: strerror(errno)))")
         }
         defer { close(pidfd) }
         let mount = try CgroupMount.discover()

@@ -81,7 +81,8 @@ public enum TeardownWatcher {
 /// posix_spawn in a new session with stdio on /dev/null, so the process
 /// outlives cleave and no terminal signal reaches it.
 public enum DetachedProcess {
-    public static func spawn(_ args: [String]) throws -> Int32 {
+    /// `passing` becomes the new process's fd 3 (a pidfd it must hold from its first instant).
+    public static func spawn(_ args: [String], passing descriptor: Int32? = nil) throws -> Int32 {
         var attributes = CleanSpawnAttributes(newSession: true)
         defer { attributes.destroy() }
         var actions = posix_spawn_file_actions_t()
@@ -90,6 +91,7 @@ public enum DetachedProcess {
         for fd: Int32 in 0...2 {
             posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
         }
+        if let descriptor { posix_spawn_file_actions_adddup2(&actions, descriptor, 3) }
         let argv = CStringArray(args)
         defer { argv.free() }
         var pid: pid_t = 0

@@ -73,11 +73,17 @@ struct FollowTeardownCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "__follow-teardown", shouldDisplay: false)
 
     @Option var pid: Int32
-    @Option(name: .customLong("start-time")) var startTime: UInt64
+    @Option var pidfd: Int32
     @Option var cgroup: String
     @Option var output: String
 
     func run() throws {
-        try TeardownFollower.run(.init(pid: pid, startTime: startTime, cgroupPath: cgroup, output: output))
+        do {
+            try TeardownFollower.run(.init(pid: pid, pidfd: pidfd, cgroupPath: cgroup, output: output))
+        } catch {
+            // Detached, with no terminal: the event log is where this can be seen.
+            EventLog.fromEnvironment().append("follow-error", cgroup: cgroup, message: "\(error)")
+            throw ExitCode(1)
+        }
     }
 }
