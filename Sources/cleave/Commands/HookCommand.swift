@@ -49,7 +49,12 @@ struct HookCommand: ParsableCommand {
         case .poststart:
             let follower = Executable.path().map { [$0, "__follow-teardown"] }
             let record = try PoststartHook.run(state: state, rawState: input, files: files, followerCommand: follower)
-            for note in record.notes { Console.emit("cleave: hook poststart: \(state.id): note: \(note)") }
+            // Runtimes often discard a hook's stderr (crun unless run.oci.hooks.stderr is set): the event log keeps it.
+            let log = EventLog.fromEnvironment()
+            for note in record.notes {
+                Console.emit("cleave: hook poststart: \(state.id): note: \(note)")
+                log.append("hook-note", cgroup: record.cgroup, message: "container \(state.id): \(note)")
+            }
         case .poststop:
             let report = PoststopHook.run(state: state, files: files, wait: waitLimit)
             try PoststopHook.publish(report, files: files, log: EventLog.fromEnvironment())

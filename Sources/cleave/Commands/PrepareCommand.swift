@@ -18,7 +18,9 @@ struct PrepareCommand: ParsableCommand {
     var bundle: String
     @Option(help: "libcleave-teardown.so on the host (default: next to cleave, or $CLEAVE_TEARDOWN_LIBRARY).")
     var library: String?
-    @Option(help: "Print the edited config.json instead of writing it.")
+    @Option(help: "Where the container sees the library (default: /usr/lib/cleave/libcleave-teardown.so; pick another when the container's /usr is read-only).")
+    var destination: String?
+    @Option(help: "Write the edited config.json here ('-' for stdout) instead of over the bundle's.")
     var output: String?
 
     func run() throws {
@@ -29,7 +31,12 @@ struct PrepareCommand: ParsableCommand {
         guard library.hasPrefix("/") else { throw ShimError("--library: '\(library)' must be an absolute path (the runtime mounts it)") }
         let edited: String
         do {
-            edited = try BundlePreparer.prepare(bundle: bundle, options: .init(library: library, cleave: cleave))
+            var options = BundlePreparer.Options(library: library, cleave: cleave)
+            if let destination {
+                guard destination.hasPrefix("/") else { throw ShimError("--destination: '\(destination)' must be an absolute path in the container") }
+                options.libraryDestination = destination
+            }
+            edited = try BundlePreparer.prepare(bundle: bundle, options: options)
         } catch let error as OCIError {
             throw ShimError(error.description)
         }
