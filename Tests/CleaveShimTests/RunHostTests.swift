@@ -40,6 +40,8 @@ struct RunHostTests {
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let cgroup = try Cgroup(mount: #require(TestEnvironment.mount), path: path)
         #expect(TestEnvironment.eventually(timeout: 15) { !cgroup.exists }, "the watcher should kill and remove the cgroup")
+        // The watcher logs the removal just after the rmdir.
+        _ = TestEnvironment.eventually(timeout: 5) { EventLog(path: log).events().contains { $0.event == "cgroup-removed" } }
         let events = EventLog(path: log).events().map(\.event)
         #expect(events.contains("teardown-timeout"), "events: \(events)")
         #expect(events.contains("cgroup-removed"), "events: \(events)")
