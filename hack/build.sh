@@ -6,8 +6,13 @@ cd "$(dirname "$0")/.."
 config=${1:-debug}
 
 # Tests are built for debug only: release modules are not compiled for @testable.
-if [ "$config" = debug ]; then swift build -c debug --build-tests >&2; else swift build -c "$config" >&2; fi
-bin=$(swift build -c "$config" --show-bin-path)
+# Release links the Swift runtime statically: loading and relocating a dozen
+# shared Swift libraries took about 5 ms of every `cleave run` (the benchmark's
+# spawn cost). Debug (and so the tests) stays dynamic.
+static=()
+[ "$config" = debug ] || static=(--static-swift-stdlib)
+if [ "$config" = debug ]; then swift build -c debug --build-tests >&2; else swift build -c "$config" "${static[@]}" >&2; fi
+bin=$(swift build -c "$config" "${static[@]}" --show-bin-path)
 
 # The injected library is compiled with cc, not SwiftPM: SwiftPM links every
 # library against libswiftCore, and a library preloaded into any program (or

@@ -50,23 +50,28 @@ struct RunCommand: ParsableCommand {
     var command: [String] = []
 
     func run() throws {
-        let argv = command.first == "--" ? Array(command.dropFirst()) : command
-        var request = RunRequest(command: argv)
-        request.cgroupPath = cgroup
-        request.name = name
-        request.limits = try RunOptionsParser.limits(
-            memoryMax: memoryMax, memoryHigh: memoryHigh, memoryLow: memoryLow, memorySwapMax: memorySwapMax,
-            cpus: cpus, cpuMax: cpuMax, cpuWeight: cpuWeight, pidsMax: pidsMax, raw: rawSettings)
-        guard let mode = TeardownMode(rawValue: teardown) else {
-            throw ShimError("--teardown: '\(teardown)' is not one of async, sync")
-        }
-        request.teardown = mode
-        request.teardownTimeout = try DurationParser.parse(teardownTimeout, option: "--teardown-timeout")
-        request.keepCgroup = keepCgroup
-        request.stateFile = stateFile
-        // Test and diagnosis knob: place with fork + cgroup.procs instead of clone3.
-        request.forceFallbackSpawn = getenv("CLEAVE_SPAWN_FALLBACK").map { String(cString: $0) == "1" } ?? false
-        let code = try Runner(request: request, logger: CLILogging.logger()).run()
-        throw ExitCode(code)
+        var options = RunOptions()
+        options.cgroup = cgroup
+        options.name = name
+        options.memoryMax = memoryMax
+        options.memoryHigh = memoryHigh
+        options.memoryLow = memoryLow
+        options.memorySwapMax = memorySwapMax
+        options.cpus = cpus
+        options.cpuMax = cpuMax
+        options.cpuWeight = cpuWeight
+        options.pidsMax = pidsMax
+        options.rawSettings = rawSettings
+        options.teardown = teardown
+        options.teardownTimeout = teardownTimeout
+        options.keepCgroup = keepCgroup
+        options.stateFile = stateFile
+        options.command = command.first == "--" ? Array(command.dropFirst()) : command
+        throw ExitCode(try Self.run(options))
+    }
+
+    /// Runs the workload; returns cleave's exit code. Shared with main's fast path.
+    static func run(_ options: RunOptions) throws -> Int32 {
+        try Runner(request: options.request(), logger: CLILogging.logger()).run()
     }
 }
