@@ -2,8 +2,10 @@
 # Benchmarks cleave against what users would use instead, in one run:
 # exit latency, memory release time and teardown start delay (cleave sync and
 # async, QEMU with and without -async-teardown), spawn cost (posix_spawn,
-# cgexec, systemd-run, crun), and the helper's set-up cost.
-# Usage: hack/bench.sh [--quick] [--reps N] [--out DIR]     (default out: results/)
+# cgexec, systemd-run, crun; on this host and inside the VM tier, where crun
+# runs), and the helper's set-up cost.
+# Usage: hack/bench.sh [--quick] [--reps N] [--out DIR] [--baseline CLEAVE]   (default out: results/)
+#   --baseline: another cleave build measured beside this one in the spawn rounds
 set -euo pipefail
 cd "$(dirname "$0")/.."
 args=()
@@ -13,7 +15,8 @@ while (($#)); do
     --quick) args+=(--quick) ;;
     --reps) args+=(--reps "$2"); shift ;;
     --out) out=$2; shift ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    --baseline) args+=(--baseline "$(realpath "$2")"); shift ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -21,5 +24,13 @@ done
 hack/setup.sh
 bin=$(hack/build.sh release | tail -n 1)
 cc -O2 -Wall -I Sources/CCleaveTeardown/include hack/bench/helper_init.c Sources/CCleaveTeardown/*.c -o "$bin/cleave-bench-helper-init"
+# Spawn cost where crun runs: this host's hybrid cgroups make crun refuse, so
+# that part is also measured inside the VM tier (pure cgroup v2), all variants
+# interleaved in the same guest; its JSON line is merged into the results.
+vm_out=$(mktemp /var/tmp/cleave-bench-vm.XXXXXX)
+trap 'rm -f "$vm_out"' EXIT
+echo "bench: spawn cost inside the VM tier" >&2
+hack/vm.sh --memory 2G --timeout 900 -- /usr/bin/python3 hack/bench/bench.py --spawn-only --cleave "$bin/cleave" "${args[@]}" >"$vm_out" ||
+  echo "bench: the VM spawn run failed (exit $?); the results say so" >&2
 # Debian's python3 has python3-matplotlib (hack/setup.sh installs it).
-exec /usr/bin/python3 hack/bench/bench.py --cleave "$bin/cleave" --helper-init "$bin/cleave-bench-helper-init" --out "$out" "${args[@]}"
+/usr/bin/python3 hack/bench/bench.py --cleave "$bin/cleave" --helper-init "$bin/cleave-bench-helper-init" --out "$out" --vm-spawn "$vm_out" "${args[@]}"

@@ -6,8 +6,17 @@ cd "$(dirname "$0")/.."
 config=${1:-debug}
 
 # Tests are built for debug only: release modules are not compiled for @testable.
-if [ "$config" = debug ]; then swift build -c debug --build-tests >&2; else swift build -c "$config" >&2; fi
-bin=$(swift build -c "$config" --show-bin-path)
+# Release links the Swift runtime statically (--static-swift-stdlib): loading
+# and relocating a dozen shared Swift libraries (Foundation and ICU among them)
+# took about 5 ms of every `cleave run` (the spawn benchmark). Not a fully
+# static executable (-static-executable would save another ~1 ms): LD_PRELOAD
+# cannot reach a static program, so `cleave probe`, the workload of `cleave
+# verify` and of the benchmark, would get no teardown helper. Debug (and so
+# the tests) stays dynamic.
+static=()
+[ "$config" = debug ] || static=(--static-swift-stdlib)
+if [ "$config" = debug ]; then swift build -c debug --build-tests >&2; else swift build -c "$config" "${static[@]}" >&2; fi
+bin=$(swift build -c "$config" "${static[@]}" --show-bin-path)
 
 # The injected library is compiled with cc, not SwiftPM: SwiftPM links every
 # library against libswiftCore, and a library preloaded into any program (or

@@ -9,6 +9,7 @@ packages=(
   linux-image-amd64   # Debian's kernel for that VM
   busybox-static      # the VM's initramfs
   cpio kmod           # building the initramfs
+  xz-utils            # unpacking the kernel image for the VM (vm.sh)
   crun                # OCI hook tests in the VM tier, spawn benchmark
   cgroup-tools        # cgexec, for the spawn benchmark
   python3-matplotlib  # hack/bench.sh plots (Debian's /usr/bin/python3)

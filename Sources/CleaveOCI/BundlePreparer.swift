@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `cleave prepare`: edits a bundle's config.json so that another runtime (crun, runc)
 /// starts the workload with cleave's teardown helper and calls cleave's hook. Everything

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The container state a runtime writes to a hook's stdin (runtime-spec runtime.md "State").
 /// runc and crun add keys of their own (crun: "root"); they are ignored.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A podman / CRI-O hook description (oci-hooks(5), schema 1.0.0), the file dropped into
 /// `hooks.d/` so that those engines inject cleave's hook into the containers they start.

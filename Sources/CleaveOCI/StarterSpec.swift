@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `cleave spec`: a config.json for a process workload, to edit rather than write from
 /// scratch. Written out by hand (not JSONEncoder) so the keys come in the order a reader

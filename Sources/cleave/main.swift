@@ -6,6 +6,12 @@ import Glibc
 // expects: 125 for cleave's own errors (also bad flags), the workload's status
 // otherwise. Help and --version exit 0.
 do {
+    // `cleave run [--opt value...] -- COMMAND` skips swift-argument-parser, whose start-up
+    // is most of run's overhead; anything else (help, odd forms, errors) takes the full parser.
+    let arguments = CommandLine.arguments
+    if arguments.count > 2, arguments[1] == "run", let options = RunOptions.parseFast(arguments[2...]) {
+        exit(try RunCommand.run(options))
+    }
     var command = try Cleave.parseAsRoot()
     try command.run()
 } catch let error as ShimError {

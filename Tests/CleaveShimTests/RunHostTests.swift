@@ -72,6 +72,21 @@ struct RunHostTests {
         #expect(result.status == expected, "stderr: \(result.stderr)")
     }
 
+    @Test("forms the fast path leaves to swift-argument-parser behave as before: no --, an unknown flag, a missing value")
+    func fullParserForms() throws {
+        let path = TestEnvironment.uniqueCgroupPath("noseparator")
+        defer { TestEnvironment.removeCgroup(path) }
+        let plain = try ChildProcess([TestEnvironment.cleave, "run", "--cgroup", path, "sh", "-c", "exit 5"]).wait()
+        #expect(plain.status == 5, "stderr: \(plain.stderr)")
+        // Passthrough capture: the first unknown word starts the command.
+        let unknown = try ChildProcess([TestEnvironment.cleave, "run", "--bogus", "1", "--", "true"]).wait()
+        #expect(unknown.status == 127)
+        #expect(unknown.stderr.contains("'--bogus'"), "stderr: \(unknown.stderr)")
+        let missing = try ChildProcess([TestEnvironment.cleave, "run", "--cgroup", "--", "true"]).wait()
+        #expect(missing.status == 125)
+        #expect(missing.stderr.hasPrefix("cleave: Missing value for '--cgroup"), "stderr: \(missing.stderr)")
+    }
+
     @Test("a missing command gives 127 and says so")
     func missingCommand() throws {
         let path = TestEnvironment.uniqueCgroupPath("missing")

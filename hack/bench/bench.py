@@ -151,46 +151,75 @@ def stats(values):
     return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
 
 
-def spawn_costs(cleave, reps, tmp):
-    """Item 4: start and reap /bin/true, creating and removing a cgroup each time as each tool does."""
+def spawn_once(argv):
+    """Starts argv with posix_spawn (stdout and stderr to /dev/null) and reaps it: the same
+    harness for every variant, so the bare posix_spawn row is the floor. Returns (ms, ok)."""
+    devnull = [(os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0), (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0)]
+    t0 = now()
+    pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=devnull)
+    _, status = os.waitpid(pid, 0)
+    return now() - t0, os.waitstatus_to_exitcode(status) == 0
+
+
+def crun_bundle(tmp):
+    """A minimal OCI bundle: busybox-static in a tmpfs rootfs, process.args ["/bin/true"] (a busybox
+    applet), no network namespace (nothing to configure), no terminal."""
+    bundle = os.path.join(tmp, "bundle")
+    os.makedirs(bundle + "/rootfs/bin", exist_ok=True)
+    shutil.copy("/bin/busybox", bundle + "/rootfs/bin/busybox")
+    os.symlink("busybox", bundle + "/rootfs/bin/true")
+    subprocess.run(["crun", "spec"], cwd=bundle, check=True)
+    with open(bundle + "/config.json") as f:
+        spec = json.load(f)
+    spec["process"]["args"] = ["/bin/true"]
+    spec["process"]["terminal"] = False
+    spec["linux"]["namespaces"] = [n for n in spec["linux"]["namespaces"] if n["type"] != "network"]
+    with open(bundle + "/config.json", "w") as f:
+        json.dump(spec, f)
+    return bundle
+
+
+def spawn_costs(cleave, reps, tmp, baseline=None):
+    """Start and reap /bin/true, creating and removing a cgroup each time as each tool does.
+    `baseline`: another cleave build (with its libcleave-teardown.so beside it), measured in the same rounds."""
     mount = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else "/sys/fs/cgroup"
-    variants = {
-        "posix_spawn": lambda i: ["/bin/true"],
-        "cleave run --teardown sync": lambda i: [cleave, "run", "--teardown", "sync", "--cgroup", f"cleave-bench/s{i}", "--", "/bin/true"],
-        "cleave run --teardown async": lambda i: [cleave, "run", "--teardown", "async", "--cgroup", f"cleave-bench/a{i}", "--", "/bin/true"],
-    }
+    variants = {"posix_spawn": lambda i: ["/bin/true"]}
+    for label, exe, tag in [("", cleave, "")] + ([(" (baseline build)", baseline, "b")] if baseline else []):
+        for mode in ("sync", "async"):
+            variants[f"cleave run --teardown {mode}{label}"] = (
+                lambda i, exe=exe, mode=mode, tag=tag: [exe, "run", "--teardown", mode, "--cgroup", f"cleave-bench/{tag}{mode[0]}{i}", "--", "/bin/true"])
     ctl = open(f"{mount}/cgroup.controllers").read().split()
     if shutil.which("cgexec") and ctl:
-        c = ctl[0]
+        c = "memory" if "memory" in ctl else ctl[0]
         variants["cgcreate + cgexec + cgdelete"] = lambda i: ["sh", "-c", f"cgcreate -g {c}:/cleave-bench-cg{i} && cgexec -g {c}:/cleave-bench-cg{i} /bin/true; cgdelete -g {c}:/cleave-bench-cg{i}"]
     if shutil.which("systemd-run") and os.path.isdir("/run/systemd/system"):
         variants["systemd-run --scope"] = lambda i: ["systemd-run", "--scope", "--quiet", "/bin/true"]
     notes = {}
     if not os.path.isdir("/run/systemd/system"):
         notes["systemd-run --scope"] = "not measured: systemd is not running on this machine"
-    bundle = None
     if shutil.which("crun"):
-        bundle = os.path.join(tmp, "bundle")
-        os.makedirs(bundle + "/rootfs/bin", exist_ok=True)
-        shutil.copy("/bin/busybox", bundle + "/rootfs/bin/true")
-        subprocess.run(["crun", "spec"], cwd=bundle, check=True)
-        spec = json.load(open(bundle + "/config.json"))
-        spec["process"]["args"] = ["/bin/true"]
-        spec["process"]["terminal"] = False
-        json.dump(spec, open(bundle + "/config.json", "w"))
+        bundle = crun_bundle(tmp)
         probe = subprocess.run(["crun", "run", "--bundle", bundle, "cleave-bench-probe"], capture_output=True, text=True)
+        subprocess.run(["crun", "delete", "--force", "cleave-bench-probe"], capture_output=True)
         if probe.returncode == 0:
             variants["crun run"] = lambda i: ["crun", "run", "--bundle", bundle, f"cleave-bench-{i}"]
         else:
             notes["crun run"] = "not measured: " + (probe.stderr.strip().splitlines() or ["failed"])[-1]
     results = {k: [] for k in variants}
-    for i in range(reps):
+    # One untimed round first: the VM guest reads every binary over 9p the first time.
+    for i in ["warm"] + list(range(reps)):
         for name, make in variants.items():
-            t0 = now()
-            rc = subprocess.run(make(i), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-            dt = now() - t0
-            if rc == 0:
+            dt, ok = spawn_once(make(i))
+            if ok and i != "warm":
                 results[name].append(dt)
+            if name == "crun run":  # crun run removes its container on exit; make sure, untimed
+                subprocess.run(["crun", "delete", "--force", f"cleave-bench-{i}"], capture_output=True)
+    # Async runs leave the cgroup to a detached watcher: let it finish, then remove the parents.
+    parent = f"{mount}/cleave-bench"
+    for _ in range(100):
+        if not os.path.isdir(parent) or not [d for d in os.listdir(parent) if os.path.isdir(f"{parent}/{d}")]:
+            break
+        time.sleep(0.05)
     # The benchmark's runs used cleave's default parent too: leave no empty cgroup behind.
     for leftover in ("cleave-bench", "cleave"):
         try:
@@ -198,6 +227,19 @@ def spawn_costs(cleave, reps, tmp):
         except OSError:
             pass
     return {k: stats(v) for k, v in results.items()}, notes
+
+
+def spawn_table(spawn, notes):
+    """Markdown rows: the time, the ratio to posix_spawn and the overhead above it (medians)."""
+    base = (spawn.get("posix_spawn") or {}).get("median")
+    md = ["| how | time (ms) | × posix_spawn | above posix_spawn (ms) |", "|---|---|---|---|"]
+    for k, v in spawn.items():
+        ratio = f"{v['median'] / base:.1f}" if v and base else "—"
+        above = f"{v['median'] - base:+.2f}" if v and base else "—"
+        md.append(f"| {k} | {fmt(v)} | {ratio} | {above} |")
+    for k, v in notes.items():
+        md.append(f"| {k} | {v} | | |")
+    return md
 
 
 def helper_init_costs(tool, reps):
@@ -221,11 +263,33 @@ def fmt(s, key="median"):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cleave", required=True)
-    ap.add_argument("--helper-init", required=True)
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--helper-init")
+    ap.add_argument("--out")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--spawn-only", action="store_true",
+                    help="measure the spawn cost only and print it as one JSON line (hack/bench.sh runs this in the VM)")
+    ap.add_argument("--baseline", help="another cleave binary to measure beside --cleave in the spawn rounds (before/after)")
+    ap.add_argument("--vm-spawn", help="file with the --spawn-only output of the VM run, merged into the results")
     a = ap.parse_args()
+
+    spawn_reps = 5 if a.quick else 20
+    if a.spawn_only:
+        # In the VM guest /run is a fresh tmpfs: the crun bundle's rootfs lives there.
+        tmp = tempfile.mkdtemp(dir="/run" if os.path.ismount("/run") else None)
+        try:
+            spawn, notes = spawn_costs(a.cleave, spawn_reps, tmp, a.baseline)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        print("CLEAVE-BENCH-SPAWN " + json.dumps({"kernel": platform.release(), "cores": os.cpu_count(),
+                                                   "reps": spawn_reps, "spawn_ms": spawn, "spawn_notes": notes}))
+        return
+    if not (a.helper_init and a.out):
+        ap.error("--helper-init and --out are required")
+    vm_spawn = None
+    if a.vm_spawn:
+        lines = [l for l in open(a.vm_spawn) if l.startswith("CLEAVE-BENCH-SPAWN ")]
+        vm_spawn = json.loads(lines[-1].split(" ", 1)[1]) if lines else {"error": "the VM run printed no result"}
 
     sizes = [256 * MiB, 1024 * MiB] if a.quick else [256 * MiB, 1024 * MiB, 4096 * MiB, 8192 * MiB]
     pages = ["4k", "thp"]
@@ -260,7 +324,7 @@ def main():
 
     tmp = tempfile.mkdtemp()
     try:
-        spawn, spawn_notes = spawn_costs(a.cleave, 5 if a.quick else 20, tmp)
+        spawn, spawn_notes = spawn_costs(a.cleave, spawn_reps, tmp, a.baseline)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     init = helper_init_costs(a.helper_init, 5 if a.quick else 20)
@@ -270,7 +334,7 @@ def main():
                "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / (1 << 30)),
                "note": "shared VM; nothing else of ours ran during the benchmark"}
     doc = {"machine": machine, "quick": a.quick, "reps": reps, "teardown": rows, "spawn_ms": spawn,
-           "spawn_notes": spawn_notes, "helper_init_ms": init}
+           "spawn_notes": spawn_notes, "vm_spawn": vm_spawn, "helper_init_ms": init}
     json.dump(doc, open(os.path.join(a.out, "results.json"), "w"), indent=2)
 
     md = [f"Machine: {machine['cores']} cores, {machine['memory_gib']} GiB, kernel {machine['kernel']}, THP `{thp_mode}`; "
@@ -291,12 +355,16 @@ def main():
                 if s and asy and rs and ra:
                     md.append(f"- {size // MiB} MiB {page} {end}: async/sync exit latency {asy['median'] / s['median']:.3f}; "
                               f"async release time {100 * (ra['median'] / rs['median'] - 1):+.1f}% against sync")
-    md += ["", "Spawn cost, `/bin/true` started and reaped, cgroup created and removed each time:", "",
-           "| how | time (ms) |", "|---|---|"]
-    for k, v in spawn.items():
-        md.append(f"| {k} | {fmt(v)} |")
-    for k, v in spawn_notes.items():
-        md.append(f"| {k} | {v} |")
+    md += ["", f"Spawn cost on this host, `/bin/true` started with posix_spawn and reaped, cgroup created and removed "
+           f"each time; {spawn_reps} interleaved runs; median (min–max):", ""]
+    md += spawn_table(spawn, spawn_notes)
+    if vm_spawn and "spawn_ms" in vm_spawn:
+        md += ["", f"Spawn cost inside the VM tier (`hack/vm.sh`: QEMU TCG guest, kernel {vm_spawn['kernel']}, pure cgroup v2, "
+               f"{vm_spawn['cores']} vCPUs; {vm_spawn['reps']} interleaved runs). TCG emulation makes every figure several "
+               "times slower than on the host: compare ratios, not milliseconds:", ""]
+        md += spawn_table(vm_spawn["spawn_ms"], vm_spawn["spawn_notes"])
+    elif vm_spawn:
+        md += ["", f"Spawn cost inside the VM tier: not measured: {vm_spawn['error']}"]
     md += ["", "`cleave_teardown_init()` in the workload:", "", "| open descriptors | time (ms) |", "|---|---|"]
     for k, v in init.items():
         md.append(f"| {k} | {fmt(v)} |")

@@ -55,34 +55,39 @@ struct RunCommand: ParsableCommand {
     var command: [String] = []
 
     func run() throws {
-        var request = try bundle.map(bundleRequest) ?? flagRequest()
-        if let cgroup { request.cgroupPath = cgroup }
-        if let teardown {
-            guard let mode = TeardownMode(rawValue: teardown) else {
-                throw ShimError("--teardown: '\(teardown)' is not one of async, sync")
-            }
-            request.teardown = mode
+        var options = RunOptions()
+        options.cgroup = cgroup
+        options.name = name
+        options.memoryMax = memoryMax
+        options.memoryHigh = memoryHigh
+        options.memoryLow = memoryLow
+        options.memorySwapMax = memorySwapMax
+        options.cpus = cpus
+        options.cpuMax = cpuMax
+        options.cpuWeight = cpuWeight
+        options.pidsMax = pidsMax
+        options.rawSettings = rawSettings
+        options.teardown = teardown ?? "async"
+        options.teardownTimeout = teardownTimeout
+        options.keepCgroup = keepCgroup
+        options.stateFile = stateFile
+        options.command = passthrough
+        guard let bundle else {
+            if id != nil { throw ShimError("--id names a bundle's container: use it with --bundle") }
+            throw ExitCode(try Self.run(options))
         }
-        request.teardownTimeout = try DurationParser.parse(teardownTimeout, option: "--teardown-timeout")
-        request.keepCgroup = keepCgroup
-        request.stateFile = stateFile
-        // Test and diagnosis knob: place with fork + cgroup.procs instead of clone3.
-        request.forceFallbackSpawn = getenv("CLEAVE_SPAWN_FALLBACK").map { String(cString: $0) == "1" } ?? false
-        let code = try Runner(request: request, logger: CLILogging.logger()).run()
-        throw ExitCode(code)
+        var request = try bundleRequest(bundle)
+        if let cgroup { request.cgroupPath = cgroup }
+        try options.applySupervision(to: &request, teardown: teardown)
+        throw ExitCode(try Runner(request: request, logger: CLILogging.logger()).run())
+    }
+
+    /// Runs the workload; returns cleave's exit code. Shared with main's fast path.
+    static func run(_ options: RunOptions) throws -> Int32 {
+        try Runner(request: options.request(), logger: CLILogging.logger()).run()
     }
 
     private var passthrough: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
-
-    private func flagRequest() throws -> RunRequest {
-        if id != nil { throw ShimError("--id names a bundle's container: use it with --bundle") }
-        var request = RunRequest(command: passthrough)
-        request.name = name
-        request.limits = try RunOptionsParser.limits(
-            memoryMax: memoryMax, memoryHigh: memoryHigh, memoryLow: memoryLow, memorySwapMax: memorySwapMax,
-            cpus: cpus, cpuMax: cpuMax, cpuWeight: cpuWeight, pidsMax: pidsMax, raw: rawSettings)
-        return request
-    }
 
     /// The bundle is the whole description: flags that would contradict it are refused.
     private func bundleRequest(_ directory: String) throws -> RunRequest {
