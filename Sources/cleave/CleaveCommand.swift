@@ -12,6 +12,6 @@ struct Cleave: ParsableCommand {
         workload's cgroup.
         """,
         version: version,
-        subcommands: [RunCommand.self, VerifyCommand.self, ProbeCommand.self, PSCommand.self, WatchTeardownCommand.self]
+        subcommands: [RunCommand.self, VerifyCommand.self, ProbeCommand.self, PSCommand.self, AgentCommand.self, WatchTeardownCommand.self]
     )
 }
