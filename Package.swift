@@ -60,7 +60,7 @@ let package = Package(
 
         .testTarget(name: "CleaveCgroupsTests", dependencies: ["CleaveCgroups"]),
         .testTarget(name: "CleaveOCITests", dependencies: ["CleaveOCI"]),
-        .testTarget(name: "CleaveAgentTests", dependencies: ["CleaveAgent", "CleaveCgroups"]),
+        .testTarget(name: "CleaveAgentTests", dependencies: ["CleaveAgent", "CleaveCgroups", "CleaveShim"]),
         .testTarget(name: "CleaveShimTests", dependencies: ["CleaveShim", "CleaveCgroups", "CCleaveSpawn", "AsyncTeardown"],
                     exclude: ["Fixtures"]),
     ]

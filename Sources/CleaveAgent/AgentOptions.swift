@@ -54,6 +54,11 @@ public struct AgentOptions: Sendable {
     public var logFormat: LogFormat = .text
     /// A teardown running longer than this counts once in cleave_teardown_timeouts_total.
     public var teardownTimeout: Duration = .seconds(300)
+    /// The cgroup2 mount to watch; nil: discovered from /proc/self/mountinfo.
+    /// In a container, the host's hierarchy mounted elsewhere (e.g. /host/sys/fs/cgroup).
+    public var cgroupMount: String?
+    /// Where the processes of that hierarchy are seen (the host's /proc in a container).
+    public var procRoot = "/proc"
 
     public init() {}
 
@@ -88,5 +93,26 @@ public struct AgentOptions: Sendable {
 
     static func isAncestor(_ a: String, of b: String) -> Bool {
         a.isEmpty ? !b.isEmpty : b.hasPrefix(a + "/")
+    }
+}
+
+extension AgentOptions {
+    /// The hierarchy to watch: --cgroup-mount when given (it must be a cgroup2 mount point), else discovered.
+    public func resolveMount() throws -> CgroupMount {
+        guard let path = cgroupMount else {
+            do { return try CgroupMount.discover() } catch let e as CgroupError { throw AgentError("no cgroup2 hierarchy: \(e)") }
+        }
+        // cgroup.controllers exists only in cgroup2 directories.
+        guard access(path + "/cgroup.controllers", R_OK) == 0 else {
+            throw AgentError("--cgroup-mount: '\(path)' is not a readable cgroup2 hierarchy (no cgroup.controllers): \(String(cString: strerror(errno)))")
+        }
+        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        return CgroupMount(mountPoint: trimmed, isUnified: true)
+    }
+
+    public func validateProcRoot() throws {
+        guard access(procRoot + "/self/stat", R_OK) == 0 || access(procRoot + "/1/stat", R_OK) == 0 else {
+            throw AgentError("--proc-mount: '\(procRoot)' does not look like a procfs mount")
+        }
     }
 }

@@ -21,11 +21,12 @@ public enum Agent {
     }
 
     public static func run(_ options: AgentOptions, logger: Logger) async throws {
-        let mount: CgroupMount
-        do { mount = try CgroupMount.discover() } catch let e as CgroupError { throw AgentError("no cgroup2 hierarchy: \(e)") }
+        let mount = try options.resolveMount()
+        try options.validateProcRoot()
         let roots = try AgentOptions.resolveRoots(options.roots, mount: mount)
         let state = AgentState(teardownTimeout: options.teardownTimeout)
-        let watcher = try CgroupWatcher(mount: mount, roots: roots, state: state, rescanInterval: options.rescanInterval, logger: logger)
+        let watcher = try CgroupWatcher(mount: mount, roots: roots, state: state, rescanInterval: options.rescanInterval,
+                                        procRoot: options.procRoot, logger: logger)
         let serving = ServingFlag()
 
         let app = Application(

@@ -42,13 +42,13 @@ public final class AgentState: Sendable {
     }
 
     func setReady() { shared.withLock { $0.ready = true } }
-    func beat() { let now = Clock.monotonicNanos(); shared.withLock { $0.heartbeatNanos = now } }
+    func beat() { let now = AgentClock.monotonicNanos(); shared.withLock { $0.heartbeatNanos = now } }
 
     var isReady: Bool { shared.withLock { $0.ready } }
     /// Nanoseconds since the watcher thread last went round its loop.
     var heartbeatAgeNanos: UInt64 {
         let last = shared.withLock { $0.heartbeatNanos }
-        return Clock.monotonicNanos() &- last
+        return AgentClock.monotonicNanos() &- last
     }
 
     func isInTeardown(_ cgroup: String) -> Bool { shared.withLock { $0.tracker.isInProgress(cgroup) } }
@@ -60,7 +60,7 @@ public final class AgentState: Sendable {
 
     @discardableResult
     func endTeardown(_ cgroup: String, state: TeardownRecord.State) -> TeardownRecord? {
-        let wall = Clock.wallSeconds(), mono = Clock.monotonicNanos()
+        let wall = AgentClock.wallSeconds(), mono = AgentClock.monotonicNanos()
         guard let record = shared.withLock({ $0.tracker.end(cgroup, state: state, wallSeconds: wall, monotonicNanos: mono) }) else { return nil }
         if state == .completed {
             teardownsTotal.increment()
@@ -70,7 +70,7 @@ public final class AgentState: Sendable {
     }
 
     func markTimeouts() -> [TeardownRecord] {
-        let now = Clock.monotonicNanos()
+        let now = AgentClock.monotonicNanos()
         let newly = shared.withLock { $0.tracker.markTimeouts(monotonicNanos: now) }
         if !newly.isEmpty { timeoutsTotal.increment(by: Int64(newly.count)) }
         return newly
@@ -86,7 +86,7 @@ public final class AgentState: Sendable {
     }
 }
 
-enum Clock {
+enum AgentClock {
     static func monotonicNanos() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)

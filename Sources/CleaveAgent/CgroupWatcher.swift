@@ -17,6 +17,7 @@ final class CgroupWatcher: @unchecked Sendable {
     private let state: AgentState
     private let logger: Logger
     private let rescanNanos: UInt64
+    private let procs: HelperProcesses
     private let inotifyFD: Int32
     private let stopFD: Int32
     private let stopWriteFD: Int32
@@ -44,8 +45,10 @@ final class CgroupWatcher: @unchecked Sendable {
     static let maxArmedTotal = 4096
     static let watchMask = UInt32(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_MODIFY | IN_DELETE_SELF | IN_ONLYDIR)
 
-    init(mount: CgroupMount, roots: [String], state: AgentState, rescanInterval: Duration, logger: Logger) throws {
+    init(mount: CgroupMount, roots: [String], state: AgentState, rescanInterval: Duration, procRoot: String = "/proc",
+         logger: Logger) throws {
         self.mount = mount
+        self.procs = HelperProcesses(procRoot: procRoot)
         self.roots = roots
         self.state = state
         self.logger = logger
@@ -96,13 +99,13 @@ final class CgroupWatcher: @unchecked Sendable {
         flush()
         state.setReady()
         logger.info("watching \(nodes.count) cgroups", metadata: ["roots": .string(roots.map { "/" + $0 }.joined(separator: " "))])
-        var nextRescan = Clock.monotonicNanos() + rescanNanos
+        var nextRescan = AgentClock.monotonicNanos() + rescanNanos
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             state.beat()
             var fds = [pollfd(fd: inotifyFD, events: Int16(POLLIN), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
             for fd in armed.keys { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
-            let now = Clock.monotonicNanos()
+            let now = AgentClock.monotonicNanos()
             let waitMs = nextRescan > now ? min((nextRescan - now) / 1_000_000 + 1, 1000) : 0
             if poll(&fds, nfds_t(fds.count), Int32(waitMs)) < 0 && errno != EINTR {
                 logger.error("poll: \(String(cString: strerror(errno)))")
@@ -112,10 +115,10 @@ final class CgroupWatcher: @unchecked Sendable {
             if fds[1].revents != 0 { break }
             if fds[0].revents != 0 { readEvents(&buffer) }
             for pfd in fds.dropFirst(2) where pfd.revents != 0 { processExited(pidfd: pfd.fd) }
-            if needRescan || Clock.monotonicNanos() >= nextRescan {
+            if needRescan || AgentClock.monotonicNanos() >= nextRescan {
                 rescan()
                 needRescan = false
-                nextRescan = Clock.monotonicNanos() + rescanNanos
+                nextRescan = AgentClock.monotonicNanos() + rescanNanos
             }
             flush()
             for r in state.markTimeouts() {
@@ -275,7 +278,7 @@ final class CgroupWatcher: @unchecked Sendable {
             for pid in (try? c.processes()) ?? [] {
                 listed.insert(pid)
                 if node.exited.contains(pid) { continue }
-                guard let comm = HelperProcesses.comm(pid) else { continue }   // gone meanwhile
+                guard let comm = procs.comm(pid) else { continue }   // gone meanwhile
                 if HelperProcesses.isHelper(comm: comm) { helpers.append(pid); helperNames.append(comm) } else { others.append(pid) }
             }
         }
@@ -293,15 +296,15 @@ final class CgroupWatcher: @unchecked Sendable {
         disarm(&node)
         if state.isInTeardown(label) { return }
         if !node.sawWorkload,
-           helperNames.contains(where: { HelperProcesses.namedWorkload(comm: $0).map(HelperProcesses.isRunning) ?? false }) {
+           helperNames.contains(where: { HelperProcesses.namedWorkload(comm: $0).map(procs.isRunning) ?? false }) {
             return   // a helper parked here while its workload still runs elsewhere
         }
         var p = Self.parent(rel)
         while let a = p { if state.isInTeardown("/" + a) { return }; p = Self.parent(a) }
         for d in descendants(rel) { state.dropTeardown("/" + d) }
         let memory = CgroupReadings.singleValue(cgroup, "memory.current")
-        state.beginTeardown(TeardownRecord(cgroup: label, helpers: helpers.sorted(), beganAt: Clock.wallSeconds(),
-                                           beganMonotonicNanos: Clock.monotonicNanos(), memoryAtBeginBytes: memory))
+        state.beginTeardown(TeardownRecord(cgroup: label, helpers: helpers.sorted(), beganAt: AgentClock.wallSeconds(),
+                                           beganMonotonicNanos: AgentClock.monotonicNanos(), memoryAtBeginBytes: memory))
         logger.info("teardown began", metadata: ["cgroup": .string(label), "helpers": .string(helpers.map(String.init).joined(separator: ",")),
                                                   "memory_bytes": .string(memory.map(String.init) ?? "unknown")])
     }

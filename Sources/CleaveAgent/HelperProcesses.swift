@@ -3,11 +3,13 @@ import Glibc
 /// What the agent needs of /proc: a process's name, to tell teardown helpers
 /// (`cleanup/<pid>`, cleave's and QEMU's) from workloads, and whether a pid
 /// still runs. Every reader returns nil for a process that is gone.
-enum HelperProcesses {
+/// `procRoot` is /proc, or the host's /proc mounted elsewhere in a container.
+struct HelperProcesses: Sendable {
     static let helperPrefix = "cleanup/"
+    var procRoot = "/proc"
 
-    static func comm(_ pid: Int32) -> String? {
-        let fd = open("/proc/\(pid)/comm", O_RDONLY | O_CLOEXEC)
+    func comm(_ pid: Int32) -> String? {
+        let fd = open("\(procRoot)/\(pid)/comm", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var buf = [UInt8](repeating: 0, count: 64)
@@ -26,8 +28,8 @@ enum HelperProcesses {
     }
 
     /// Alive and not a zombie.
-    static func isRunning(_ pid: Int32) -> Bool {
-        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+    func isRunning(_ pid: Int32) -> Bool {
+        let fd = open("\(procRoot)/\(pid)/stat", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var buf = [UInt8](repeating: 0, count: 512)

@@ -24,10 +24,17 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("teardown-timeout"), help: "Count a teardown in cleave_teardown_timeouts_total once it runs longer (e.g. 5m).")
     var teardownTimeout: String = "5m"
 
+    @Option(name: .customLong("cgroup-mount"), help: "cgroup2 mount to watch (default: found in /proc/self/mountinfo); in a container, the host's, e.g. /host/sys/fs/cgroup.")
+    var cgroupMount: String?
+    @Option(name: .customLong("proc-mount"), help: "procfs showing the processes of that hierarchy (default /proc; with hostPID, the host's).")
+    var procMount: String = "/proc"
+
     func run() async throws {
         var options = AgentOptions()
         do { options.listen = try ListenAddress.parse(listen) } catch let e as AgentError { throw ShimError(e.message) }
         options.roots = roots
+        options.cgroupMount = cgroupMount
+        options.procRoot = procMount
         options.rescanInterval = try DurationParser.parse(rescan, option: "--rescan")
         guard options.rescanInterval >= .milliseconds(100) else { throw ShimError("--rescan: '\(rescan)' is too short (at least 100ms)") }
         options.teardownTimeout = try DurationParser.parse(teardownTimeout, option: "--teardown-timeout")
