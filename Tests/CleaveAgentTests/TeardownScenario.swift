@@ -57,6 +57,11 @@ enum TeardownScenario {
             families = try agent.metrics()
             return families.value("cleave_teardowns_in_progress") == 1
         }, "scrape: \(families.map(\.name))")
+        // The raw scrape of this moment, for the README's excerpt (hack/test.sh prints it).
+        let raw = try agent.get("/metrics").body
+        print("agent scrape during the teardown:\n" + raw.split(separator: "\n").filter { line in
+            !line.contains("_bucket") && (line.contains("teardown") || line.contains("pending_release") || line.contains(label + "\""))
+        }.joined(separator: "\n"))
         let memory = families.value("cleave_teardown_memory_bytes", ["cgroup": label])
         let pending = families.value("cleave_node_memory_pending_release_bytes")
         if expectMemory {
@@ -85,7 +90,7 @@ enum TeardownScenario {
         #expect(after.inProgress.isEmpty)
         let record = try #require(after.recent.last)
         #expect(record.cgroup == label && record.state == .completed && (record.durationSeconds ?? 0) > 0)
-        if expectMemory { #expect((record.memoryAtBeginBytes.map(Double.init) ?? 0) >= 0.9 * size) }
+        if expectMemory { #expect((record.memoryAtBeginBytes.map { Double($0) } ?? 0) >= 0.9 * size) }
         #expect(agent.terminate() == 0)
     }
 }
