@@ -18,7 +18,6 @@ enum TeardownScenario {
         // A long rescan: events and pidfds must do the work.
         let agent = try AgentProcess(["--root", root.relativePath, "--rescan", "60s"])
         defer { _ = agent.terminate() }
-        #expect(AgentTestEnvironment.eventually { (try? agent.get("/readyz").status) == 200 })
 
         let workload = try Cgroup(mount: mount, path: root.relativePath + "/w")
         let label = "/" + workload.relativePath

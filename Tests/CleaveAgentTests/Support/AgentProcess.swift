@@ -19,6 +19,10 @@ final class AgentProcess {
             throw ShimError("the agent did not start listening (status \(process.poll().map(String.init) ?? "running")): \(process.stderr)")
         }
         port = found
+        // Ready: the initial scan is done and the server listens.
+        guard AgentTestEnvironment.eventually(timeout: 30, { (try? HTTPClient.get(port: found, path: "/readyz").status) == 200 }) else {
+            throw ShimError("the agent did not become ready: \(started.stderr)")
+        }
     }
 
     static func port(in log: String) -> Int? {
