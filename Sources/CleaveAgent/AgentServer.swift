@@ -53,8 +53,9 @@ public enum Agent {
 
     static func router(state: AgentState, mount: CgroupMount, serving: ServingFlag) -> Router<BasicRequestContext> {
         let router = Router()
+        let exporter = MetricsExporter(state: state, mount: mount)
         router.get("metrics") { _, _ -> Response in
-            let body = MetricsExporter.render(state: state, mount: mount)
+            let body = exporter.render()
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
