@@ -61,11 +61,12 @@ trap 'exit 130' INT TERM
 # N cgroups: 10 groups of N/10 (a realistic two-level tree), counting the parents.
 mkdir "$dir"
 groups=10
-per=$(( (count - groups - 1) / groups ))
-((per < 0)) && per=0
-for g in $(seq 1 $groups); do
-  mkdir "$dir/g$g"
-  for i in $(seq 1 $per); do mkdir "$dir/g$g/c$i"; done
+((count < 11)) && groups=$((count - 1))
+made=1
+for g in $(seq 1 $groups); do mkdir "$dir/g$g"; made=$((made + 1)); done
+i=0
+while ((made < count)); do
+  mkdir "$dir/g$(( i % groups + 1 ))/c$i"; made=$((made + 1)); i=$((i + 1))
 done
 watched=$(find "$dir" -type d | wc -l)
 

@@ -71,10 +71,19 @@ final class MetricsExporter: Sendable {
         }
 
         var watched = Set<String>()
+        var memoryForChildren: [Substring: Bool] = [:]   // parent -> "memory" in its cgroup.subtree_control
         for rel in snapshot.watched {
             let label = "/" + rel
             watched.insert(label)
-            let readings = (try? Cgroup(mount: mount, path: rel)).map(CgroupReadings.read) ?? CgroupReadings()
+            let parent = rel.lastIndex(of: "/").map { rel[..<$0] } ?? (rel.isEmpty ? nil : "")
+            var memory = false
+            if let parent {
+                if let known = memoryForChildren[parent] { memory = known } else {
+                    memory = CgroupReadings.subtreeControl(parent.isEmpty ? mount.mountPoint : mount.mountPoint + "/" + parent).contains("memory")
+                    memoryForChildren[parent] = memory
+                }
+            }
+            let readings = CgroupReadings.read(rel.isEmpty ? mount.mountPoint : mount.mountPoint + "/" + rel, memory: memory)
             var s = series.cgroups[label] ?? CgroupSeries()
             let labels = [("cgroup", label)]
             s.workingSet = gauge(s.workingSet, readings.workingSet) {
