@@ -212,12 +212,28 @@ final class CgroupWatcher: @unchecked Sendable {
         watchedChanged = true
     }
 
-    /// The safety net: finds cgroups the events missed, drops vanished ones, re-evaluates all.
+    /// The safety net: finds cgroups the events missed, drops vanished ones,
+    /// and re-evaluates every populated cgroup (an unpopulated one has no
+    /// populated descendant, so its subtree is skipped).
     private func rescan() {
         for root in roots {
             if nodes[root] == nil { addTree(root) } else { rescanTree(root) }
+            markPopulated(root)
         }
-        dirty.formUnion(nodes.keys)
+    }
+
+    private func markPopulated(_ rel: String) {
+        guard let node = nodes[rel] else { return }
+        let text = CgroupReadings.readFile(absolute(rel) + "/cgroup.events")
+        if let text, CgroupReadings.value(of: "populated", in: text) == 0 {
+            let prefix = rel.isEmpty ? "/" : "/" + rel + "/"
+            for cgroup in state.inProgressCgroups() where cgroup == "/" + rel || cgroup.hasPrefix(prefix) {
+                if let r = state.endTeardown(cgroup, state: .completed) { logEnd(r) }
+            }
+            return
+        }
+        dirty.insert(rel)
+        for child in node.children { markPopulated(child) }
     }
 
     private func rescanTree(_ rel: String) {
