@@ -5,8 +5,10 @@
 #   - resident memory (VmRSS, and the peak VmHWM) after the scrapes
 #   - idle CPU over 10 s (no cgroup changes, no scrapes)
 #   - CPU spent by the agent during a churn of cgroups created and removed
-# Usage: hack/bench-agent.sh [--cgroups 1000] [--debug] [--vm]
+# Usage: hack/bench-agent.sh [--cgroups 1000] [--debug | --static] [--vm]
 #   --debug  measure the debug build (default: the release build, built here)
+#   --static the release build with the Swift runtime linked statically
+#            (--static-swift-stdlib, in .build-static), as for a container image
 #   --vm     run inside the QEMU guest (pure cgroup v2 with the memory
 #            controller, so every scrape also reads memory.* files)
 set -euo pipefail
@@ -16,27 +18,30 @@ count=1000
 config=release
 in_vm=0
 build=1
+flags=()
 while (($#)); do
   case "$1" in
     --cgroups) count=${2:?}; shift ;;
     --debug) config=debug ;;
+    --static) flags=(--static-swift-stdlib --scratch-path .build-static) ;;
     --vm) in_vm=1 ;;
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-agent.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift
 done
 [[ $count =~ ^[0-9]+$ ]] && ((count > 0)) || { echo "bench-agent.sh: --cgroups must be a positive number" >&2; exit 2; }
 
-if ((build)); then swift build -c "$config" --product cleave >&2; fi
-bin=$(swift build -c "$config" --show-bin-path)
+if ((build)); then swift build -c "$config" "${flags[@]}" --product cleave >&2; fi
+bin=$(swift build -c "$config" "${flags[@]}" --show-bin-path)
 cleave=$bin/cleave
 [ -x "$cleave" ] || { echo "bench-agent.sh: $cleave is missing" >&2; exit 1; }
 
 if ((in_vm)); then
   args=(--cgroups "$count" --no-build)
   [ "$config" = debug ] && args+=(--debug)
+  ((${#flags[@]})) && args+=(--static)
   exec hack/vm.sh --memory 2G --timeout 900 -- hack/bench-agent.sh "${args[@]}"
 fi
 
@@ -120,7 +125,7 @@ print(f"{statistics.median(t):.2f} {t[0]:.2f} {t[-1]:.2f}")' > "$log.scrape"
 read -r med min max < "$log.scrape"; rm -f "$log.scrape"
 
 controllers=$(cat "$mountpoint/cgroup.controllers")
-echo "cleave agent benchmark ($config build), $(uname -r), cgroup2 at $mountpoint (controllers: ${controllers:-none})"
+echo "cleave agent benchmark ($config build${flags:+, static Swift runtime}), $(uname -r), cgroup2 at $mountpoint (controllers: ${controllers:-none})"
 echo "watched cgroups:          $watched ($series series of cleave_cgroup_cpu_usage_seconds_total)"
 echo "time to ready:            $t_ready ms"
 echo "scrape /metrics:          median $med ms, min $min ms, max $max ms (30 scrapes, $bytes bytes)"
