@@ -6,7 +6,8 @@ import Glibc
 // expects: 125 for cleave's own errors (also bad flags), the workload's status
 // otherwise. Help and --version exit 0.
 do {
-    try await runParsedCommand()
+    var command = try Cleave.parseAsRoot()
+    try command.run()
 } catch let error as ShimError {
     Console.error(error.message)
     exit(error.exitCode)
@@ -19,16 +20,4 @@ do {
     let message = Cleave.fullMessage(for: error)
     Console.emit(message.hasPrefix("Error: ") ? "cleave: " + message.dropFirst(7) : "cleave: " + message)
     exit(ShimError.usage)
-}
-
-/// Runs the parsed subcommand; `cleave agent` is an AsyncParsableCommand.
-/// (Inside a function: in top-level code the call resolves to the
-/// synchronous run(), which only prints the help.)
-func runParsedCommand() async throws {
-    var command = try Cleave.parseAsRoot()
-    if var asyncCommand = command as? AsyncParsableCommand {
-        try await asyncCommand.run()
-    } else {
-        try command.run()
-    }
 }

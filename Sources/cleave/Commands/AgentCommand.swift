@@ -1,8 +1,13 @@
 import ArgumentParser
 import CleaveAgent
 import CleaveShim
+import Dispatch
+import Synchronization
 
-struct AgentCommand: AsyncParsableCommand {
+/// A synchronous command like the others: main.swift stays synchronous, so
+/// `cleave run` keeps its signal handling on the main thread. The agent's
+/// async world runs on the concurrency pool while the main thread waits.
+struct AgentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
         abstract: "Node agent: export teardown and cgroup accounting metrics for Prometheus.",
@@ -29,7 +34,21 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .customLong("proc-mount"), help: "procfs showing the processes of that hierarchy (default /proc; with hostPID, the host's).")
     var procMount: String = "/proc"
 
-    func run() async throws {
+    func run() throws {
+        let outcome = Mutex<Result<Void, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let command = self
+        Task.detached {
+            let result: Result<Void, any Error>
+            do { try await command.runAgent(); result = .success(()) } catch { result = .failure(error) }
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        try outcome.withLock { $0 }?.get()
+    }
+
+    func runAgent() async throws {
         var options = AgentOptions()
         do { options.listen = try ListenAddress.parse(listen) } catch let e as AgentError { throw ShimError(e.message) }
         options.roots = roots
