@@ -65,10 +65,17 @@ trap 'exit 130' INT TERM
 
 # N cgroups: 10 groups of N/10 (a realistic two-level tree), counting the parents.
 mkdir "$dir"
+# Where the controllers exist, enable them below the bench root, as a
+# container runtime does, so scrapes also read memory.current/stat/events.
+enable=$(for c in memory cpu; do grep -qw "$c" "$dir/cgroup.controllers" && printf '+%s ' "$c"; done || true)
 groups=10
 ((count < 11)) && groups=$((count - 1))
 made=1
-for g in $(seq 1 $groups); do mkdir "$dir/g$g"; made=$((made + 1)); done
+[ -n "$enable" ] && echo "$enable" > "$dir/cgroup.subtree_control"
+for g in $(seq 1 $groups); do
+  mkdir "$dir/g$g"; made=$((made + 1))
+  [ -n "$enable" ] && echo "$enable" > "$dir/g$g/cgroup.subtree_control"
+done
 i=0
 while ((made < count)); do
   mkdir "$dir/g$(( i % groups + 1 ))/c$i"; made=$((made + 1)); i=$((i + 1))
@@ -92,6 +99,7 @@ done
 t_ready=$(( $(now_ms) - t0 ))
 
 series=$(curl -s "http://127.0.0.1:$port/metrics" | grep -c "^cleave_cgroup_cpu_usage_seconds_total{" || true)
+ws_series=$(curl -s "http://127.0.0.1:$port/metrics" | grep -c "^cleave_cgroup_memory_working_set_bytes{" || true)
 times=()
 for _ in $(seq 30); do
   times+=("$(curl -s -o /dev/null -w '%{time_total}' "http://127.0.0.1:$port/metrics")")
@@ -126,7 +134,7 @@ read -r med min max < "$log.scrape"; rm -f "$log.scrape"
 
 controllers=$(cat "$mountpoint/cgroup.controllers")
 echo "cleave agent benchmark ($config build${flags:+, static Swift runtime}), $(uname -r), cgroup2 at $mountpoint (controllers: ${controllers:-none})"
-echo "watched cgroups:          $watched ($series series of cleave_cgroup_cpu_usage_seconds_total)"
+echo "watched cgroups:          $watched ($series cpu and $ws_series working-set series)"
 echo "time to ready:            $t_ready ms"
 echo "scrape /metrics:          median $med ms, min $min ms, max $max ms (30 scrapes, $bytes bytes)"
 echo "resident memory:          VmRSS $((rss / 1024)) MiB ($rss KiB), peak VmHWM $((hwm / 1024)) MiB"
