@@ -12,8 +12,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C: the CLONE_VM teardown helper (raw syscalls only).
@@ -39,14 +42,24 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "CleaveVerify", dependencies: ["CleaveShim", "CleaveCgroups", "CCleaveSpawn"]),
+        // The node agent: inotify watcher, teardown tracker, Prometheus exporter, HTTP server.
+        // C: pidfd_open(2) for the agent (a variadic syscall() is not callable from Swift).
+        .target(name: "CleaveAgent", dependencies: [
+            "CleaveCgroups", "CCleaveSpawn",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "cleave", dependencies: [
-            "CleaveShim", "CleaveVerify", "CleaveOCI", "CleaveCgroups",
+            "CleaveShim", "CleaveVerify", "CleaveOCI", "CleaveCgroups", "CleaveAgent",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "CleaveCgroupsTests", dependencies: ["CleaveCgroups"]),
         .testTarget(name: "CleaveOCITests", dependencies: ["CleaveOCI"]),
+        .testTarget(name: "CleaveAgentTests", dependencies: ["CleaveAgent", "CleaveCgroups", "CleaveShim"]),
         .testTarget(name: "CleaveShimTests", dependencies: ["CleaveShim", "CleaveCgroups", "CCleaveSpawn", "AsyncTeardown"],
                     exclude: ["Fixtures"]),
     ]

@@ -27,3 +27,19 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Python tools for the agent's tests, in a venv of Debian's python3 (also seen
+# by the VM guest, which shares this root): prometheus_client parses /metrics
+# with the reference parser; kubernetes-validate checks the manifests.
+pyenv_dir=${CLEAVE_PYTHON_ENV:-/var/tmp/cleave-py}
+if ! "$pyenv_dir/bin/python3" -c 'import prometheus_client' 2>/dev/null || [ ! -x "$pyenv_dir/bin/kubernetes-validate" ]; then
+  echo "setup: installing prometheus_client and kubernetes-validate into $pyenv_dir" >&2
+  if /usr/bin/python3 -m venv "$pyenv_dir" >&2; then
+    "$pyenv_dir/bin/pip" install -q prometheus_client >&2 ||
+      echo "setup: warning: cannot install prometheus_client (the agent's metric tests will fail)" >&2
+    "$pyenv_dir/bin/pip" install -q kubernetes-validate >&2 ||
+      echo "setup: warning: cannot install kubernetes-validate (the manifest test will be skipped)" >&2
+  else
+    echo "setup: warning: cannot create a venv in $pyenv_dir" >&2
+  fi
+fi

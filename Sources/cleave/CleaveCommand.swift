@@ -13,6 +13,7 @@ struct Cleave: ParsableCommand {
         """,
         version: version,
         subcommands: [RunCommand.self, VerifyCommand.self, ProbeCommand.self, PSCommand.self, SpecCommand.self,
-                      PrepareCommand.self, HookCommand.self, WatchTeardownCommand.self, FollowTeardownCommand.self]
+                      PrepareCommand.self, HookCommand.self, AgentCommand.self, WatchTeardownCommand.self,
+                      FollowTeardownCommand.self]
     )
 }

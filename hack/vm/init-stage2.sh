@@ -16,6 +16,8 @@ mkdir -p /run/job
 if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 job /run/job; then
   echo "CLEAVE-VM-FAIL cannot mount the job directory"; poweroff -f
 fi
+# Loopback up, for tests that serve HTTP on 127.0.0.1 (cleave agent).
+ip link set lo up 2>/dev/null || busybox ip link set lo up 2>/dev/null || true
 # Enable every controller for the children of the root.
 ctrl=$(sed 's/\([a-z_]*\)/+\1/g' /sys/fs/cgroup/cgroup.controllers)
 echo "$ctrl" > /sys/fs/cgroup/cgroup.subtree_control

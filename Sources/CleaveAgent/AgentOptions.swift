@@ -1,0 +1,118 @@
+import CleaveCgroups
+import Glibc
+
+/// A refused option value: the message names the option and the input.
+public struct AgentError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+public enum LogFormat: String, Sendable, CaseIterable {
+    case text, json
+}
+
+/// Where the HTTP server listens: "HOST:PORT", "[IPv6]:PORT" or ":PORT".
+public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) { self.host = host; self.port = port }
+
+    public static func parse(_ text: String) throws -> ListenAddress {
+        let bad = { (why: String) in AgentError("--listen: invalid address '\(text)': \(why)") }
+        let host: Substring, portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { throw bad("missing ']' after the IPv6 address") }
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { throw bad("expected ':PORT' after ']'") }
+            portText = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { throw bad("expected HOST:PORT") }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+            if host.contains(":") { throw bad("write an IPv6 address in brackets, e.g. [::1]:9464") }
+        }
+        guard let port = Int(portText), (0...65535).contains(port) else { throw bad("port must be a number from 0 to 65535") }
+        let h = host.isEmpty ? "0.0.0.0" : String(host)
+        guard h.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":" || $0 == "%" }) else {
+            throw bad("'\(h)' is not a host name or an IP address")
+        }
+        return ListenAddress(host: h, port: port)
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// Everything `cleave agent` is told on its command line, validated.
+public struct AgentOptions: Sendable {
+    public var listen = ListenAddress(host: "127.0.0.1", port: 9464)
+    /// --root values as given (resolved by `resolveRoots`); none: the whole hierarchy.
+    public var roots: [String] = []
+    public var rescanInterval: Duration = .seconds(10)
+    public var logFormat: LogFormat = .text
+    /// A teardown running longer than this counts once in cleave_teardown_timeouts_total.
+    public var teardownTimeout: Duration = .seconds(300)
+    /// The cgroup2 mount to watch; nil: discovered from /proc/self/mountinfo.
+    /// In a container, the host's hierarchy mounted elsewhere (e.g. /host/sys/fs/cgroup).
+    public var cgroupMount: String?
+    /// Where the processes of that hierarchy are seen (the host's /proc in a container).
+    public var procRoot = "/proc"
+
+    public init() {}
+
+    /// Resolves --root values (relative to the mount, or absolute paths
+    /// below it) to existing cgroups; nested roots are folded into their
+    /// ancestors.
+    public static func resolveRoots(_ given: [String], mount: CgroupMount) throws -> [String] {
+        if given.isEmpty { return [""] }
+        var result = [String]()
+        for raw in given {
+            let cgroup: Cgroup
+            do {
+                if raw == mount.mountPoint || raw.hasPrefix(mount.mountPoint + "/") {
+                    cgroup = try Cgroup(absolutePath: raw, mount: mount)
+                } else {
+                    cgroup = try Cgroup(mount: mount, path: raw)
+                }
+            } catch let e as CgroupError {
+                throw AgentError("--root: invalid cgroup path '\(raw)': \(e.message)")
+            }
+            guard cgroup.exists else {
+                throw AgentError("--root: '\(raw)' is not a cgroup (\(cgroup.path) does not exist or is not a directory)")
+            }
+            guard access(cgroup.path, R_OK | X_OK) == 0 else {
+                throw AgentError("--root: cannot read '\(raw)' (\(cgroup.path)): \(String(cString: strerror(errno)))")
+            }
+            result.append(cgroup.relativePath)
+        }
+        let unique = Set(result)
+        return unique.filter { r in !unique.contains { other in other != r && isAncestor(other, of: r) } }.sorted()
+    }
+
+    static func isAncestor(_ a: String, of b: String) -> Bool {
+        a.isEmpty ? !b.isEmpty : b.hasPrefix(a + "/")
+    }
+}
+
+extension AgentOptions {
+    /// The hierarchy to watch: --cgroup-mount when given (it must be a cgroup2 mount point), else discovered.
+    public func resolveMount() throws -> CgroupMount {
+        guard let path = cgroupMount else {
+            do { return try CgroupMount.discover() } catch let e as CgroupError { throw AgentError("no cgroup2 hierarchy: \(e)") }
+        }
+        // cgroup.controllers exists only in cgroup2 directories.
+        guard access(path + "/cgroup.controllers", R_OK) == 0 else {
+            throw AgentError("--cgroup-mount: '\(path)' is not a readable cgroup2 hierarchy (no cgroup.controllers): \(String(cString: strerror(errno)))")
+        }
+        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        return CgroupMount(mountPoint: trimmed, isUnified: true)
+    }
+
+    public func validateProcRoot() throws {
+        guard access(procRoot + "/self/stat", R_OK) == 0 || access(procRoot + "/1/stat", R_OK) == 0 else {
+            throw AgentError("--proc-mount: '\(procRoot)' does not look like a procfs mount")
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import CleaveAgent
+import CleaveCgroups
+import CleaveShim
+import FoundationEssentials
+import Glibc
+import Testing
+
+/// The agent watches a test subtree while `cleave run --teardown async` ends
+/// `cleave probe alloc 256M`; the helper is held (moved into `held/` and
+/// frozen) across the workload's end, then released.
+enum TeardownScenario {
+    static let size: Double = 256 * 1024 * 1024
+
+    static func run(expectMemory: Bool) throws {
+        let mount = try #require(AgentTestEnvironment.mount)
+        let root = try AgentTestEnvironment.makeTestCgroup("teardown")
+        defer { AgentTestEnvironment.removeTree(root) }
+        // A long rescan: events and pidfds must do the work.
+        let agent = try AgentProcess(["--root", root.relativePath, "--rescan", "60s"])
+        defer { _ = agent.terminate() }
+
+        let workload = try Cgroup(mount: mount, path: root.relativePath + "/w")
+        let label = "/" + workload.relativePath
+        let run = try Spawned([AgentTestEnvironment.cleave, "run", "--cgroup", workload.relativePath, "--keep-cgroup",
+                               "--teardown", "async", "--", AgentTestEnvironment.cleave, "probe", "alloc", "256M"])
+        var probe: Int32?
+        _ = AgentTestEnvironment.eventually(timeout: 60) {
+            probe = run.stdout.split(separator: "\n").first { $0.hasPrefix("ready ") }.flatMap { Int32($0.dropFirst(6)) }
+            return probe != nil || run.poll() != nil
+        }
+        let workloadPid = try #require(probe, "the probe did not become ready: \(run.stderr)")
+        var helpers = [Int32]()
+        #expect(AgentTestEnvironment.eventually {
+            helpers = TeardownHelpers.helpers(among: (try? workload.processes()) ?? [])
+            return !helpers.isEmpty
+        })
+        try #require(!helpers.isEmpty, "no cleanup/* helper in \(workload.path)")
+
+        var families = try agent.metrics()
+        #expect(families.value("cleave_teardowns_in_progress") == 0, "a running workload is not a teardown")
+        if expectMemory {
+            let ws = try #require(families.value("cleave_cgroup_memory_working_set_bytes", [ "cgroup": label]))
+            #expect(ws >= 0.9 * size, "working set \(ws)")
+        }
+
+        // Hold the helper, end the workload.
+        let held = try Cgroup(mount: mount, path: workload.relativePath + "/held")
+        try held.create()
+        for pid in helpers { try held.write("cgroup.procs", String(pid)) }
+        try held.freeze(true)
+        #expect(AgentTestEnvironment.eventually { ((try? held.read("cgroup.events")) ?? nil)?.contains("frozen 1") == true })
+        #expect(kill(workloadPid, SIGKILL) == 0)
+        #expect(run.wait(timeout: 60) == 137, "cleave run: \(run.stderr)")
+
+        #expect(try AgentTestEnvironment.eventually {
+            families = try agent.metrics()
+            return families.value("cleave_teardowns_in_progress") == 1
+        }, "scrape: \(families.map(\.name))")
+        // The raw scrape of this moment, for the README's excerpt (hack/test.sh prints it).
+        let raw = try agent.get("/metrics").body
+        print("agent scrape during the teardown:\n" + raw.split(separator: "\n").filter { line in
+            !line.contains("_bucket") && (line.contains("teardown") || line.contains("pending_release") || line.contains(label + "\""))
+        }.joined(separator: "\n"))
+        let memory = families.value("cleave_teardown_memory_bytes", ["cgroup": label])
+        let pending = families.value("cleave_node_memory_pending_release_bytes")
+        if expectMemory {
+            let bytes = try #require(memory, "no cleave_teardown_memory_bytes for \(label)")
+            #expect(bytes >= 0.9 * size && bytes <= 1.25 * size, "teardown memory \(bytes)")
+            #expect(pending == bytes)
+        } else {
+            #expect(memory == nil, "memory.current does not exist here: the series must be absent")
+            #expect(pending == nil, "the pending sum is unknown here: it must be absent, not \(pending ?? 0)")
+        }
+        let during = try JSONDecoder().decode(TeardownsDocument.self, from: Data(try agent.get("/v1/teardowns").body.utf8))
+        #expect(during.inProgress.map(\.cgroup) == [label])
+        #expect(during.inProgress.first?.helpers == helpers.sorted())
+
+        // Release: the helper frees the memory and exits, the cgroup empties.
+        try held.freeze(false)
+        #expect(try AgentTestEnvironment.eventually(timeout: 60) {
+            families = try agent.metrics()
+            return families.value("cleave_teardowns_in_progress") == 0
+                && families.value("cleave_teardowns", sample: "cleave_teardowns_total") == 1
+        }, "scrape: \(families.filter { $0.name.hasPrefix("cleave_teardown") })")
+        #expect(families.value("cleave_teardown_duration_seconds", sample: "cleave_teardown_duration_seconds_count") == 1)
+        #expect(families.value("cleave_teardown_memory_bytes", ["cgroup": label]) == nil)
+        #expect(families.value("cleave_node_memory_pending_release_bytes") == 0)
+        let after = try JSONDecoder().decode(TeardownsDocument.self, from: Data(try agent.get("/v1/teardowns").body.utf8))
+        #expect(after.inProgress.isEmpty)
+        let record = try #require(after.recent.last)
+        #expect(record.cgroup == label && record.state == .completed && (record.durationSeconds ?? 0) > 0)
+        if expectMemory { #expect((record.memoryAtBeginBytes.map { Double($0) } ?? 0) >= 0.9 * size) }
+        #expect(agent.terminate() == 0)
+    }
+}
