@@ -12,7 +12,7 @@ struct Cleave: ParsableCommand {
         workload's cgroup.
         """,
         version: version,
-        subcommands: [RunCommand.self, VerifyCommand.self, ProbeCommand.self, PSCommand.self, SpecCommand.self,
+        subcommands: [RunCommand.self, VerifyCommand.self, ProbeCommand.self, PSCommand.self, GCCommand.self, SpecCommand.self,
                       PrepareCommand.self, HookCommand.self, WatchTeardownCommand.self, FollowTeardownCommand.self]
     )
 }

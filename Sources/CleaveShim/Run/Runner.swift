@@ -31,6 +31,19 @@ public struct Runner {
         let mount = try CgroupMount.discover()
         let identity = RunIdentity(request: request)
         let cgroup = try placement(mount: mount, identity: identity)
+        // The record names the owner before the cgroup exists, so `cleave gc` never takes a
+        // cgroup that is being set up for an orphan.
+        let me = getpid()
+        var state = RunState(id: identity.id, name: identity.name, cgroup: cgroup.path, teardown: request.teardown,
+                             status: .created, createdAt: Clock.wallSeconds())
+        state.supervisorPid = me
+        state.supervisorStartTime = ProcFS.startTime(me)
+        state.keepCgroup = request.keepCgroup ? true : nil
+        let record = RunState.recordPath(id: identity.id, supervisorPid: me)
+        AtomicFile.makeDirectories(RunState.directory)
+        try state.write(to: record)
+        var keepRecord = false
+        defer { if !keepRecord { unlink(record) } }
         let created = try CgroupSetup.prepare(cgroup, limits: request.limits, mount: mount)
         // From here on every failure must remove what we created.
         var cleanupOnFailure = created
@@ -48,9 +61,7 @@ public struct Runner {
             }
         }
 
-        var state = RunState(id: identity.id, name: identity.name, cgroup: cgroup.path, teardown: request.teardown,
-                             status: .created, createdAt: Clock.wallSeconds())
-        try writeState(state)
+        try writeState(state, record: record)
 
         let directory = try cgroup.openDirectory()
         let spawnRequest = WorkloadSpawner.Request(
@@ -62,7 +73,7 @@ public struct Runner {
         do {
             defer { try? directory.close() }
             if let hooks = request.hooks {
-                workload = try startWithHooks(spawnRequest, hooks: hooks, state: &state)
+                workload = try startWithHooks(spawnRequest, hooks: hooks, state: &state, record: record)
             } else {
                 workload = try WorkloadSpawner.spawn(spawnRequest)
             }
@@ -73,9 +84,10 @@ public struct Runner {
         logger.debug("started", metadata: ["pid": "\(workload.pid)", "cgroup": "\(cgroup.path)",
                                            "clone3": "\(workload.placedAtomically)"])
         state.pid = workload.pid
+        state.pidStartTime = ProcFS.startTime(workload.pid)
         state.status = .running
         state.startedAt = Clock.wallSeconds()
-        try writeState(state)
+        try writeState(state, record: record)
         try? request.hooks?.run(.poststart, pid: workload.pid)
 
         let status = try supervisor.waitForExit(of: workload)
@@ -94,9 +106,11 @@ public struct Runner {
         }
         state.oomKilled = stats?.oomKill.map { $0 > 0 }
         state.helperPids = TeardownHelpers.helpers(of: workload.pid, among: stats?.processes ?? [])
-        try? writeState(state)
+        try? writeState(state, record: record)
 
-        finishTeardown(cgroup: cgroup, created: created, state: &state)
+        // The record stays while someone may still act on the cgroup: the watcher removes it
+        // when the teardown ends, and a kept cgroup keeps it (gc leaves both alone).
+        keepRecord = finishTeardown(cgroup: cgroup, created: created, state: &state, record: record) || request.keepCgroup
         try? request.hooks?.run(.poststop, pid: nil)
         return status.shellCode
     }
@@ -104,12 +118,13 @@ public struct Runner {
     /// OCI create then start: the workload waits before exec while the create hooks see its
     /// pid in its cgroup; a failing hook abandons it (it never runs) and the start fails.
     private func startWithHooks(_ spawnRequest: WorkloadSpawner.Request, hooks: LifecycleHooks,
-                                state: inout RunState) throws -> SpawnedWorkload {
+                                state: inout RunState, record: String) throws -> SpawnedWorkload {
         let held = try WorkloadSpawner.spawnHeld(spawnRequest)
         let pid = held.workload.pid
         do {
             state.pid = pid
-            try writeState(state)
+            state.pidStartTime = ProcFS.startTime(pid)
+            try writeState(state, record: record)
             for stage in [LifecycleHooks.Stage.prestart, .createRuntime, .createContainer, .startContainer] {
                 try hooks.run(stage, pid: pid)
             }
@@ -137,7 +152,8 @@ public struct Runner {
 
     /// Removes the cgroup now if it is already empty, otherwise hands it to
     /// the detached watcher; either way cleave returns without waiting.
-    private func finishTeardown(cgroup: Cgroup, created: Bool, state: inout RunState) {
+    /// Returns true when the run's record must stay (the watcher or `cleave gc` removes it).
+    private func finishTeardown(cgroup: Cgroup, created: Bool, state: inout RunState, record: String) -> Bool {
         let populated = (try? cgroup.isPopulated()) ?? false
         if !populated {
             if !request.keepCgroup && created {
@@ -145,23 +161,29 @@ public struct Runner {
                     try cgroup.remove(killFirst: false, timeout: .seconds(2))
                     state.status = .removed
                     state.cgroupRemovedAt = Clock.wallSeconds()
-                    try? writeState(state)
+                    try? writeState(state, record: nil)
                 } catch {
-                    Console.warning("could not remove cgroup \(cgroup.path): \(error)")
+                    Console.warning("could not remove cgroup \(cgroup.path): \(error); it is left for 'cleave gc'")
+                    return true
                 }
             }
-            return
+            return false
         }
         do {
-            try TeardownWatcher.launch(.init(cgroupPath: cgroup.path, timeout: request.teardownTimeout,
-                                             keepCgroup: request.keepCgroup || !created,
-                                             stateFile: request.stateFile, log: events))
+            var options = TeardownWatcher.Options(cgroupPath: cgroup.path, timeout: request.teardownTimeout,
+                                                  keepCgroup: request.keepCgroup || !created,
+                                                  stateFile: request.stateFile, log: events)
+            options.record = request.keepCgroup ? nil : record
+            try TeardownWatcher.launch(options)
         } catch {
             Console.warning("could not start the teardown watcher: \(error); cgroup \(cgroup.path) is left for 'cleave gc'")
         }
+        return true
     }
 
-    private func writeState(_ state: RunState) throws {
+    /// The --state-file (when given) and the run's record under RunState.directory.
+    private func writeState(_ state: RunState, record: String?) throws {
+        if let record { try state.write(to: record) }
         guard let path = request.stateFile else { return }
         try state.write(to: path)
     }
