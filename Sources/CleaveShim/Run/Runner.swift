@@ -90,7 +90,14 @@ public struct Runner {
         try writeState(state, record: record)
         try? request.hooks?.run(.poststart, pid: workload.pid)
 
-        let status = try supervisor.waitForExit(of: workload)
+        var warnedFrozen = false
+        let status = try supervisor.waitForExit(of: workload) { sig in
+            // A frozen workload takes no signal until it is thawed (SIGKILL excepted): say why nothing happens.
+            if !warnedFrozen && Self.isFrozen(cgroup) {
+                warnedFrozen = true
+                Console.warning("cgroup \(cgroup.path) is frozen (cgroup.freeze set outside cleave): signal \(sig) reaches the workload only once it is thawed")
+            }
+        }
         state.exitedAt = Clock.wallSeconds()
         state.status = .stopped
         cleanupOnFailure = false
@@ -103,6 +110,12 @@ public struct Runner {
         switch status {
         case .exited(let code): state.exitCode = code
         case .signaled(let sig): state.signal = sig; state.exitCode = status.shellCode
+        }
+        // Someone else may have removed or frozen the cgroup meanwhile: say so; never wait on it.
+        if !cgroup.exists {
+            Console.warning("cgroup \(cgroup.path) was removed during the run, not by cleave")
+        } else if Self.isFrozen(cgroup) {
+            Console.warning("cgroup \(cgroup.path) is frozen (cgroup.freeze set outside cleave): its teardown cannot finish until it is thawed; the watcher kills it after --teardown-timeout (\(request.teardownTimeout.seconds) s)")
         }
         state.oomKilled = stats?.oomKill.map { $0 > 0 }
         state.helperPids = TeardownHelpers.helpers(of: workload.pid, among: stats?.processes ?? [])
@@ -136,6 +149,11 @@ public struct Runner {
         }
         try held.release()
         return held.workload
+    }
+
+    static func isFrozen(_ cgroup: Cgroup) -> Bool {
+        guard let text = try? cgroup.read("cgroup.events"), let events = try? StatParsers.flatKeyed(text) else { return false }
+        return events["frozen"] == 1
     }
 
     private func placement(mount: CgroupMount, identity: RunIdentity) throws -> Cgroup {
