@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        // Tests only: property-based inputs for the parsers (Tests/CleavePropertyTests).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // C: the CLONE_VM teardown helper (raw syscalls only).
@@ -49,5 +51,10 @@ let package = Package(
         .testTarget(name: "CleaveOCITests", dependencies: ["CleaveOCI"]),
         .testTarget(name: "CleaveShimTests", dependencies: ["CleaveShim", "CleaveCgroups", "CCleaveSpawn", "AsyncTeardown"],
                     exclude: ["Fixtures"]),
+        // Random and mutated input for every parser; CLEAVE_PROPERTY_ITERATIONS raises the count.
+        .testTarget(name: "CleavePropertyTests", dependencies: [
+            "CleaveCgroups", "CleaveOCI", "CleaveShim",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
     ]
 )

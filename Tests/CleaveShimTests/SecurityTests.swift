@@ -12,6 +12,7 @@ import Testing
 struct SecurityTests {
     @Test("cleave run --cgroup refuses paths that climb out or are ambiguous, with exit 125 and nothing created", arguments: [
         "cleave-test/../../escape", "/../escape", "cleave-test/a/../../../escape", "cleave-test/./x", "cleave-test//x", "..",
+        "../\u{301}escape", "cleave-test/../\u{301}../\u{301}escape",   // a combining mark after "/" must not hide it
     ])
     func runRefusesEscapes(path: String) throws {
         let mount = try #require(TestEnvironment.mount)
