@@ -15,7 +15,7 @@ while (($#)); do
     --host-only) tiers=(host) ;;
     --vm-only) tiers=(vm) ;;
     --filter) filter=$2; shift ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift

@@ -100,6 +100,25 @@ struct FaultTests {
         #expect(ProcessIdentity.check(pid: me, startTime: start + 1) == .reused(start))
     }
 
+    @Test("gc --force leaves a live run alone even when its record is in another state directory")
+    func liveRunWithoutRecordHere() throws {
+        let fx = GCFixture("liverun")
+        defer { fx.cleanup() }
+        let run = try fx.run("w", [], [TestEnvironment.cleave, "probe", "alloc", "8M"])
+        let ready = try #require(run.readLine(), "probe never said ready")
+        let workload = try #require(Int32(ready.dropFirst("ready ".count)))
+        let elsewhere = "/tmp/cleave-test-state-empty-\(UInt32.random(in: 0...UInt32.max))"
+        defer { rmdir(elsewhere) }
+        #expect(mkdir(elsewhere, 0o755) == 0)
+        let gc = try ChildProcess([TestEnvironment.cleave, "gc", "--json", "--force", "--parent", fx.parent,
+                                   "--state-dir", elsewhere]).wait()
+        #expect(gc.status == 0, "stdout: \(gc.stdout) stderr: \(gc.stderr)")
+        #expect(ProcFS.isAlive(workload))
+        #expect(try fx.cgroup("w").exists)
+        kill(run.pid, SIGTERM)
+        #expect(try run.wait().status == 143)
+    }
+
     @Test("cleave's watcher SIGKILLed while the helper tears down: the helper still exits once its parent is gone; gc collects the rest")
     func watcherKilledDuringTeardown() throws {
         let fx = GCFixture("wkill")

@@ -51,14 +51,14 @@ class Counts:
     def __init__(self, parent, tag, state_dir):
         procs = processes()
         me = os.getpid()
-        root = f"{MOUNT}/{parent}"
+        root = f"{MOUNT}/{parent}/{tag}"
         self.values = {
-            # Our runs' cgroups (cleave/<tag>-*) and any test cgroup left on the machine.
-            "cgroups": sum(1 for n in (os.listdir(root) if os.path.isdir(root) else []) if n.startswith(tag)),
+            # Our runs' cgroups (cleave/<tag>/*) and any test cgroup left on the machine.
+            "cgroups": sum(1 for n in (os.listdir(root) if os.path.isdir(root) else []) if os.path.isdir(f"{root}/{n}")),
             "cleave-test*": sum(1 for n in os.listdir(MOUNT) if n.startswith("cleave-test")),
-            "helpers": sum(1 for p in procs if p[2] != "Z" and p[3].startswith("cleanup/") and f"/{parent}/{tag}" in p[5]),
+            "helpers": sum(1 for p in procs if p[2] != "Z" and p[3].startswith("cleanup/") and f"/{parent}/{tag}/" in p[5]),
             "watchers": sum(1 for p in procs if p[2] != "Z" and len(p[4]) > 3 and p[4][1] == "__watch-teardown"
-                            and any(f"/{parent}/{tag}" in a for a in p[4])),
+                            and any(f"/{parent}/{tag}/" in a for a in p[4])),
             # Unreaped children of this driver (a zombie reparented to a lazy init is not ours).
             "zombies": sum(1 for p in procs if p[2] == "Z" and p[1] == me),
             "fds": len(os.listdir("/proc/self/fd")),
@@ -75,7 +75,7 @@ KINDS = ["hold", "kill", "term", "code", "signal"]
 def one_run(cleave, i, args, env):
     """One cleave run of kind i % 5. Returns (kind, ok, latency_ms or None, detail)."""
     kind = KINDS[i % len(KINDS)]
-    base = [cleave, "run", "--teardown", "async", "--name", args.tag]
+    base = [cleave, "run", "--teardown", "async", "--cgroup", f"{args.parent}/{args.tag}/{kind}-{i}"]
     probe = [cleave, "probe", "alloc", args.size]
     if kind == "hold":       # the probe exits 0 when its stdin closes
         cmd, expected = base + ["--"] + probe + ["--hold"], 0
@@ -130,7 +130,7 @@ def settle(parent, tag, state_dir, before, timeout):
 
 def fault_supervisor_killed(cleave, i, args, env):
     """cleave SIGKILLed while the workload runs; the workload is killed afterwards; gc collects."""
-    proc = subprocess.Popen([cleave, "run", "--name", args.tag, "--", "sh", "-c",
+    proc = subprocess.Popen([cleave, "run", "--cgroup", f"{args.parent}/{args.tag}/svkill-{i}", "--", "sh", "-c",
                              f"exec {cleave} probe alloc {args.size} >/dev/null 2>&1 </dev/null"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     workload, deadline = None, time.monotonic() + 20
@@ -138,7 +138,7 @@ def fault_supervisor_killed(cleave, i, args, env):
         for p in processes():
             if p[3].startswith("cleanup/") and p[1] != proc.pid:
                 pid = int(p[3].split("/")[1])
-                if f"/{args.parent}/{args.tag}" in p[5] and read(f"/proc/{pid}/comm") == "cleave\n" and any(
+                if f"/{args.parent}/{args.tag}/" in p[5] and read(f"/proc/{pid}/comm") == "cleave\n" and any(
                         q[0] == pid and q[1] == proc.pid for q in processes()):
                     workload = pid
         time.sleep(0.01)
@@ -153,12 +153,12 @@ def fault_supervisor_killed(cleave, i, args, env):
 
 def fault_helper_killed(cleave, i, args, env):
     """The helper SIGKILLed early: the workload exits normally with its own code."""
-    proc = subprocess.Popen([cleave, "run", "--name", args.tag, "--", "sh", "-c", "sleep 0.5; exit 42"],
+    proc = subprocess.Popen([cleave, "run", "--cgroup", f"{args.parent}/{args.tag}/hkill-{i}", "--", "sh", "-c", "sleep 0.5; exit 42"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline, killed = time.monotonic() + 5, False
     while not killed and time.monotonic() < deadline:
         for p in processes():
-            if p[3].startswith("cleanup/") and f"/{args.parent}/{args.tag}" in p[5]:
+            if p[3].startswith("cleanup/") and f"/{args.parent}/{args.tag}/" in p[5]:
                 workload = int(p[3].split("/")[1])
                 if any(q[0] == workload and q[1] == proc.pid for q in processes()):
                     os.kill(p[0], signal.SIGKILL)
@@ -213,7 +213,7 @@ def main():
             # gc exits 1 while a killed workload's cgroup is still populated (it is dying): retry.
             deadline = time.monotonic() + 20
             while True:
-                gc = subprocess.run([args.cleave, "gc", "--parent", args.parent, "--state-dir", state_dir],
+                gc = subprocess.run([args.cleave, "gc", "--parent", f"{args.parent}/{args.tag}", "--state-dir", state_dir],
                                     capture_output=True, text=True, env=env)
                 if gc.returncode != 1 or time.monotonic() > deadline:
                     break
@@ -252,9 +252,10 @@ def main():
         os.rmdir(state_dir)
     except OSError:
         pass
-    if not parent_existed:
+    for path, remove in ((f"{MOUNT}/{args.parent}/{args.tag}", True), (f"{MOUNT}/{args.parent}", not parent_existed)):
         try:
-            os.rmdir(f"{MOUNT}/{args.parent}")
+            if remove:
+                os.rmdir(path)
         except OSError:
             pass
 

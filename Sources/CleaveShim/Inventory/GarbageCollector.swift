@@ -132,6 +132,9 @@ public struct GarbageCollector {
                 return .init(kind: .cgroup, path: cgroup.path, action: .failed, detail: "\(error)")
             }
         }
+        // Its record may be in another state directory, or predate records: a live `cleave run`
+        // parenting a process in it still owns it.
+        if Self.liveSupervisor(of: pids) != nil { return nil }
         let description = "populated: \(pids.count) process\(pids.count == 1 ? "" : "es")\(who.isEmpty ? "" : ": " + who); \(why)"
         guard options.force else {
             return .init(kind: .cgroup, path: cgroup.path, action: .left,
@@ -193,6 +196,17 @@ public struct GarbageCollector {
             if state.keepCgroup == true { return .keep }
             return .gone("supervisor \(pid) is gone (the pid now names another process, started at tick \(now), not \(state.supervisorStartTime ?? 0))")
         }
+    }
+
+    /// The live `cleave run` (or `cleave verify`) that is the parent of one of `pids`, if any.
+    static func liveSupervisor(of pids: [Int32]) -> Int32? {
+        for pid in pids {
+            guard let ppid = ProcFS.parentPid(pid), ppid > 1, ProcFS.comm(ppid) == "cleave", ProcFS.isAlive(ppid),
+                  let cmdline = ProcFS.readFile("/proc/\(ppid)/cmdline", limit: 4096) else { continue }
+            let args = cmdline.split(separator: "\0", omittingEmptySubsequences: false)
+            if args.count > 1, args[1] == "run" || args[1] == "verify" { return ppid }
+        }
+        return nil
     }
 
     /// Cgroups a live `cleave __watch-teardown` or `__follow-teardown` is waiting on.
