@@ -11,8 +11,7 @@ struct CgroupParserProperties {
 
     @Test("ByteSize.parse and parseLimit: every mutated size parses or throws ParseError")
     func byteSizeNeverTraps() async {
-        await propertyCheck(count: Budget.iterations, input: Gen<Int>.int(in: 0...Self.sizes.count - 1), mutationWords) { i, words in
-            let text = Mutation.apply(words, to: Self.sizes[i])
+        await checkMutations(of: Self.sizes) { text in
             expectParseErrorOrValue { try ByteSize.parse(text) }
             expectParseErrorOrValue { try ByteSize.parseLimit(text) }
         }
@@ -37,8 +36,7 @@ struct CgroupParserProperties {
 
     @Test("CgroupPath.validate: a result never has '.', '..' or empty components, NUL or newlines, and stays below the parent")
     func cgroupPathStaysBelow() async {
-        await propertyCheck(count: Budget.iterations, input: Gen<Int>.int(in: 0...Self.paths.count - 1), mutationWords) { i, words in
-            let text = Mutation.apply(words, to: Self.paths[i])
+        await checkMutations(of: Self.paths) { text in
             do {
                 let normalised = try CgroupPath.validate(text)
                 let parts = normalised.split(separator: "/", omittingEmptySubsequences: false)
@@ -68,8 +66,7 @@ struct CgroupParserProperties {
 
     @Test("CgroupMount.parse: mutated mountinfo parses or throws ParseError; a parsed mount point is never empty")
     func mountinfoNeverTraps() async {
-        await propertyCheck(count: Budget.iterations, input: mutationWords) { words in
-            let text = Mutation.apply(words, to: Self.mountinfo)
+        await checkMutations(of: [Self.mountinfo]) { text in
             do {
                 let mount = try CgroupMount.parse(mountinfo: text)
                 #expect(!mount.mountPoint.isEmpty)
@@ -101,8 +98,7 @@ struct CgroupParserProperties {
 
     @Test("flat-keyed stat files (memory.stat, cpu.stat, cgroup.events): parse or ParseError; singleValue and pids too")
     func statParsersNeverTrap() async {
-        await propertyCheck(count: Budget.iterations, input: Gen<Int>.int(in: 0...Self.statFiles.count - 1), mutationWords) { i, words in
-            let text = Mutation.apply(words, to: Self.statFiles[i])
+        await checkMutations(of: Self.statFiles) { text in
             expectParseErrorOrValue { try StatParsers.flatKeyed(text) }
             expectParseErrorOrValue { try StatParsers.singleValue(text) }
             expectParseErrorOrValue { try StatParsers.pids(text) }

@@ -12,8 +12,7 @@ struct DocumentProperties {
 
     @Test("DurationParser: every mutated duration is 0 s to a year, or a ShimError naming the option")
     func durationNeverTraps() async {
-        await propertyCheck(count: Budget.iterations, input: Gen<Int>.int(in: 0...Self.durations.count - 1), mutationWords) { i, words in
-            let text = Mutation.apply(words, to: Self.durations[i])
+        await checkMutations(of: Self.durations) { text in
             do {
                 let d = try DurationParser.parse(text, option: "--teardown-timeout")
                 #expect(d >= .zero && d <= .seconds(365 * 86400))
@@ -43,8 +42,7 @@ struct DocumentProperties {
 
     @Test("JSONParser: mutated documents parse or throw JSONSyntaxError; what parses is written back unchanged")
     func jsonParserNeverTraps() async {
-        await propertyCheck(count: Budget.iterations, input: Gen<Int>.int(in: 0...Self.documents.count - 1), mutationWords) { i, words in
-            let bytes = Mutation.apply(words, to: Self.documents[i])
+        await checkMutations(of: Self.documents) { bytes in
             do {
                 let node = try JSONParser.parse(bytes)
                 let written = JSONWriter.write(node)
@@ -65,8 +63,7 @@ struct DocumentProperties {
 
     @Test("BundleLoader.decode: a mutated config.json decodes or throws OCIError naming the file")
     func bundleDecodeNeverTraps() async {
-        await propertyCheck(count: Budget.iterations, input: mutationWords) { words in
-            let bytes = Mutation.apply(words, to: Self.documents[0])
+        await checkMutations(of: [Self.documents[0]]) { bytes in
             do {
                 _ = try BundleLoader.decode(Data(bytes), file: "config.json")
             } catch let error as OCIError {
@@ -79,8 +76,7 @@ struct DocumentProperties {
 
     @Test("ContainerState.parse: mutated states parse or throw OCIError; a parsed state is valid")
     func containerStateNeverTraps() async {
-        await propertyCheck(count: Budget.iterations, input: mutationWords) { words in
-            let bytes = Mutation.apply(words, to: Self.documents[1])
+        await checkMutations(of: [Self.documents[1]]) { bytes in
             do {
                 let state = try ContainerState.parse(from: Data(bytes))
                 #expect(!state.id.isEmpty && !state.status.isEmpty && state.bundle.hasPrefix("/") && (state.pid ?? 0) >= 0)

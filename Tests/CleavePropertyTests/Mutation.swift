@@ -1,4 +1,5 @@
 import Glibc
+import Testing
 import PropertyBased
 
 /// How many inputs each property gets: small for CI (a few seconds for the whole target),
@@ -57,4 +58,18 @@ enum Mutation {
         default: if a < items.count { items.remove(at: a) }                           // drop one
         }
     }
+}
+
+/// Runs `body` on Budget.iterations mutations of randomly chosen seeds.
+func checkMutations(of seeds: [String], sourceLocation: SourceLocation = #_sourceLocation,
+                    _ body: (String) throws -> Void) async {
+    await propertyCheck(count: Budget.iterations, input: Gen<Int>.int(in: 0...seeds.count - 1), mutationWords,
+                        perform: { i, words in try body(Mutation.apply(words, to: seeds[i])) }, sourceLocation: sourceLocation)
+}
+
+/// The same over bytes, so invalid UTF-8 reaches the byte parsers.
+func checkMutations(of seeds: [[UInt8]], sourceLocation: SourceLocation = #_sourceLocation,
+                    _ body: ([UInt8]) throws -> Void) async {
+    await propertyCheck(count: Budget.iterations, input: Gen<Int>.int(in: 0...seeds.count - 1), mutationWords,
+                        perform: { i, words in try body(Mutation.apply(words, to: seeds[i])) }, sourceLocation: sourceLocation)
 }

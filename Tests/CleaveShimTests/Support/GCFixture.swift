@@ -2,6 +2,7 @@ import CleaveCgroups
 import CleaveShim
 import FoundationEssentials
 import Glibc
+import Testing
 
 /// An isolated parent cgroup and run-record directory for one fault test, so `cleave gc`
 /// only ever sees what that test made (tests run in parallel).
@@ -28,6 +29,24 @@ struct GCFixture {
     func run(_ name: String, _ args: [String] = [], _ command: [String]) throws -> ChildProcess {
         try ChildProcess([TestEnvironment.cleave, "run", "--cgroup", cgroupPath(name)] + args + ["--"] + command,
                          environment: environment)
+    }
+
+    /// `cleave run ARGS -- cleave probe alloc 8M` in <parent>/<name>: the run, the probe's pid
+    /// (from its ready line) and the cgroup.
+    func runProbe(_ name: String, _ args: [String] = []) throws -> (run: ChildProcess, workload: Int32, cgroup: Cgroup) {
+        let run = try self.run(name, args, [TestEnvironment.cleave, "probe", "alloc", "8M"])
+        guard let line = run.readLine(), line.hasPrefix("ready "), let pid = Int32(line.dropFirst("ready ".count)) else {
+            throw ShimError("the probe never said ready")
+        }
+        return (run, pid, try cgroup(name))
+    }
+
+    /// The cgroup is removed, no record is left, and `cleave gc` finds nothing.
+    func expectNothingLeft(_ cgroup: Cgroup, timeout: Double = 10, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(TestEnvironment.eventually(timeout: timeout) { !cgroup.exists }, "cgroup left", sourceLocation: sourceLocation)
+        #expect(TestEnvironment.eventually { records().isEmpty }, "records left: \(records())", sourceLocation: sourceLocation)
+        let gc = try self.gc()
+        #expect(gc.status == 0 && gc.findings.isEmpty, "gc: \(gc.findings) \(gc.stderr)", sourceLocation: sourceLocation)
     }
 
     /// A workload that holds none of the test's pipes (a killed cleave must not leave them
