@@ -3,9 +3,10 @@
 #   address: AddressSanitizer (+ leak checks off: Swift's runtime keeps metadata for ever)
 #   thread:  ThreadSanitizer
 # Scratch paths .build-asan / .build-tsan keep these builds apart from the normal one.
-# The C teardown helper runs on a CLONE_VM stack with raw syscalls: the functions that run
-# there are excluded from instrumentation (CLEAVE_NO_SANITIZE in helper_internal.h), and
-# libcleave-teardown.so (cc, injected into workloads) is built without sanitizers.
+# The C teardown helper runs on a CLONE_VM stack with raw syscalls. Under ASan it needs no
+# exclusion: the shadow memory is shared with the parent (CLONE_VM) and the helper's code
+# touches only its own stack (AsyncTeardownTests runs it in the instrumented test process).
+# libcleave-teardown.so (cc, injected into workloads) is built without sanitizers, as always.
 # Usage: hack/sanitize.sh [address|thread] [--filter REGEX]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -129,6 +129,10 @@ struct FaultTests {
         #expect(result.status == 137, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("frozen"), "cleave warns that the teardown is held: \(result.stderr)")
         let watcher = try #require(GCFixture.watcherPid(for: cgroup), "cleave should have left a teardown watcher")
+        // cleave is gone but its watcher owns the cgroup: even --force leaves it and its record alone.
+        let owned = try fx.gc(["--force"])
+        #expect(owned.status == 0 && owned.findings.isEmpty, "\(owned.findings)")
+        #expect(ProcFS.isAlive(helper) && fx.records().count == 1)
         kill(watcher, SIGKILL)
         #expect(TestEnvironment.eventually { !ProcFS.isAlive(watcher) })
         #expect(ProcFS.isAlive(helper))

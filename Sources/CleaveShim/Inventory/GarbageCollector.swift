@@ -92,6 +92,8 @@ public struct GarbageCollector {
 
         let leftCgroups = Set(report.findings.filter { $0.kind == .cgroup && $0.action == .left }.map(\.path))
         for entry in stale {
+            // A watcher still owns its cgroup (the usual state while an async teardown runs).
+            if claimed.contains(entry.state.cgroup) { continue }
             // Kept with its cgroup, so a later `cleave gc --force` still knows whose it was.
             if options.dryRun ? leftCgroups.contains(entry.state.cgroup) : Self.isDirectory(entry.state.cgroup) { continue }
             if options.dryRun {
