@@ -97,8 +97,15 @@ struct GCFixture {
 
     func events() -> [String] { EventLog(path: eventLog).events().map(\.event) }
 
-    /// Thaws, kills and removes every cgroup below the parent, the parent, and the records.
+    /// Thaws, kills and removes every cgroup below the parent, the parent, and the records
+    /// (after the teardown watchers of its runs are gone: they write the event log last).
     func cleanup() {
+        _ = TestEnvironment.eventually(timeout: 15) {
+            !ProcFS.allPids().contains { pid in
+                (ProcFS.readFile("/proc/\(pid)/cmdline")?.contains("/\(parent)/") ?? false) && ProcFS.isAlive(pid)
+                    && ProcFS.readFile("/proc/\(pid)/cmdline")?.contains("__watch-teardown") == true
+            }
+        }
         if let mount = TestEnvironment.mount, let root = try? Cgroup(mount: mount, path: parent), root.exists {
             var queue = [root], all = [Cgroup]()
             while let c = queue.popLast() { all.append(c); queue += (try? c.children()) ?? [] }
