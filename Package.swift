@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Tests only: property-based inputs for the parsers (Tests/CleavePropertyTests).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // C: the CLONE_VM teardown helper (raw syscalls only).
@@ -62,5 +64,10 @@ let package = Package(
         .testTarget(name: "CleaveAgentTests", dependencies: ["CleaveAgent", "CleaveCgroups", "CleaveShim"]),
         .testTarget(name: "CleaveShimTests", dependencies: ["CleaveShim", "CleaveCgroups", "CCleaveSpawn", "AsyncTeardown"],
                     exclude: ["Fixtures"]),
+        // Random and mutated input for every parser; CLEAVE_PROPERTY_ITERATIONS raises the count.
+        .testTarget(name: "CleavePropertyTests", dependencies: [
+            "CleaveCgroups", "CleaveOCI", "CleaveShim",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
     ]
 )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test tier; exits non-zero if any test fails.
-#   host tier: `swift test` against this machine's real cgroup2 hierarchy
+#   host tier: `swift test` against this machine's real cgroup2 hierarchy, then a short
+#              soak (hack/soak.sh --short) that fails on any wrong status or leftover
 #   VM tier:   the same test binary inside a QEMU guest with a pure cgroup v2
 #              hierarchy (memory, cpu, pids), filtered to the VMTier suites
 # Usage: hack/test.sh [--host-only | --vm-only] [--filter REGEX]
@@ -54,6 +55,8 @@ for tier in "${tiers[@]}"; do
       [ -n "$filter" ] && args+=(--filter "$filter")
       swift test "${args[@]}" || status=1
       leftover_check || status=1
+      # A short soak: every exit status relayed, nothing left behind (hack/soak.sh).
+      if [ -z "$filter" ]; then hack/soak.sh --short --bin "$bin" || status=1; fi
       ;;
     vm)
       vm_filter=${filter:-VMTier}

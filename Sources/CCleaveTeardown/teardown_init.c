@@ -1,6 +1,7 @@
 /* The parent side: decides whether this process gets a helper, retires the
  * helper of a previous image, and clones the new one. Ordinary libc here. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
@@ -13,6 +14,16 @@
 
 #include "cleave_teardown.h"
 #include "helper_internal.h"
+
+typedef int (*clone_function)(int (*)(void *), void *, int, void *, ...);
+
+/* libc's clone, past any interceptor the executable defines: ThreadSanitizer's clone
+ * interceptor runs its fork bookkeeping in the child, and in a CLONE_VM child that is the
+ * parent's own TSan state (CHECK failures in a TSan-built process). Same function otherwise. */
+static clone_function libc_clone(void) {
+    clone_function next = (clone_function)dlsym(RTLD_NEXT, "clone");
+    return next ? next : clone;
+}
 
 /* A raw-syscall helper needs well under 1 KiB of stack (design.md measured
  * ~60 bytes); the directory-walk fallback uses 1 KiB. 64 KiB leaves room. */
@@ -90,7 +101,8 @@ int cleave_teardown_init(void) {
     char thread_name[16] = {0};
     prctl(PR_GET_NAME, thread_name, 0, 0, 0);
     prctl(PR_SET_NAME, helper_args.name, 0, 0, 0);
-    pid_t pid = clone(cleave_helper_main, stack + total, CLONE_VM, &helper_args);
+    clone_function do_clone = libc_clone();
+    pid_t pid = do_clone(cleave_helper_main, stack + total, CLONE_VM, &helper_args);
     int err = errno;
     prctl(PR_SET_NAME, thread_name, 0, 0, 0);
     pthread_sigmask(SIG_SETMASK, &old, NULL);

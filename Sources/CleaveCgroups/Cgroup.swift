@@ -16,10 +16,11 @@ public struct Cgroup: Sendable, Hashable {
 
     /// From an absolute filesystem path below the mount (e.g. a watcher's argument).
     public init(absolutePath: String, mount: CgroupMount) throws {
-        guard absolutePath == mount.mountPoint || absolutePath.hasPrefix(mount.mountPoint + "/") else {
+        // Bytes: String's == and hasPrefix compare canonically equivalent text as equal.
+        guard absolutePath.utf8.elementsEqual(mount.mountPoint.utf8) || absolutePath.utf8.starts(with: (mount.mountPoint + "/").utf8) else {
             throw CgroupError(operation: "validate", path: absolutePath, message: "is not below the cgroup2 mount \(mount.mountPoint)")
         }
-        try self.init(mount: mount, path: String(absolutePath.dropFirst(mount.mountPoint.count)))
+        try self.init(mount: mount, path: String(decoding: absolutePath.utf8.dropFirst(mount.mountPoint.utf8.count), as: UTF8.self))
     }
 
     /// The cgroup a process is in, from the "0::" line of /proc/<pid>/cgroup.

@@ -5,24 +5,31 @@ public enum CgroupPath {
         func refuse(_ why: String) -> CgroupError {
             CgroupError(operation: "validate", path: path, message: why)
         }
-        if path.contains("\0") { throw refuse("contains a NUL byte") }
-        if path.contains("\n") || path.contains("\r") { throw refuse("contains a newline") }
-        var body = Substring(path)
-        while body.hasPrefix("/") { body = body.dropFirst() }
-        if body.hasSuffix("/") { body = body.dropLast() }
-        let components = body.split(separator: "/", omittingEmptySubsequences: false)
+        // Bytes, not Characters: Swift compares Characters (grapheme clusters), so "/" or "\n"
+        // followed by a combining mark, or "\r\n", would hide from contains("/") and split("/")
+        // while the kernel still sees the byte.
+        let bytes = Array(path.utf8)
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        if bytes.contains(0) { throw refuse("contains a NUL byte") }
+        if bytes.contains(10) || bytes.contains(13) { throw refuse("contains a newline") }
+        var body = bytes[...]
+        while body.first == slash { body = body.dropFirst() }
+        if body.last == slash { body = body.dropLast() }
+        let components = body.split(separator: slash, omittingEmptySubsequences: false)
         if !body.isEmpty {
             for c in components {
                 if c.isEmpty { throw refuse("has an empty component ('//')") }
-                if c == "." || c == ".." { throw refuse("has a '\(c)' component: a cgroup path may not leave its parent") }
-                if c.utf8.count > 255 { throw refuse("has a component longer than 255 bytes") }
+                if c.elementsEqual([dot]) || c.elementsEqual([dot, dot]) {
+                    throw refuse("has a '\(String(decoding: c, as: UTF8.self))' component: a cgroup path may not leave its parent")
+                }
+                if c.count > 255 { throw refuse("has a component longer than 255 bytes") }
             }
         }
-        let normalised = String(body)
+        let normalised = String(decoding: body, as: UTF8.self)
         if let parent {
-            let p = try validate(parent)
-            if !p.isEmpty && normalised != p && !normalised.hasPrefix(p + "/") {
-                throw refuse("is not below the parent cgroup '/\(p)'")
+            let p = Array(try validate(parent).utf8)
+            if !p.isEmpty && !body.elementsEqual(p) && !body.starts(with: p + [slash]) {
+                throw refuse("is not below the parent cgroup '/\(String(decoding: p, as: UTF8.self))'")
             }
         }
         return normalised

@@ -97,7 +97,8 @@ public struct ResourceLimits: Sendable, Equatable, Codable {
             throw ParseError(String(w), "cpu.weight must be from 1 to 10000")
         }
         for (key, value) in unified {
-            guard !key.contains("/"), !key.contains("\0") else { throw ParseError(key, "a unified key is a file name and may not contain '/'") }
+            // Bytes: a "/" followed by a combining mark is one Character and hides from contains("/").
+            guard !key.utf8.contains(UInt8(ascii: "/")), !key.utf8.contains(0) else { throw ParseError(key, "a unified key is a file name and may not contain '/'") }
             let parts = key.split(separator: ".", omittingEmptySubsequences: false)
             guard parts.count >= 2, parts.allSatisfy({ !$0.isEmpty }) else {
                 throw ParseError(key, "a unified key must be controller.param, e.g. memory.high")
@@ -106,7 +107,7 @@ public struct ResourceLimits: Sendable, Equatable, Codable {
             guard !key.hasPrefix("cgroup.") else {
                 throw ParseError(key, "cgroup.* files are not limits and cannot be set this way")
             }
-            guard !value.contains("\0") else { throw ParseError(value, "value of \(key) contains a NUL byte") }
+            guard !value.utf8.contains(0) else { throw ParseError(value, "value of \(key) contains a NUL byte") }
         }
     }
 }

@@ -213,7 +213,7 @@ public enum SpecValidation {
         if let path = linux.cgroupsPath {
             if path.split(separator: "/").contains("..") {
                 problem("linux.cgroupsPath", "'\(path)' contains '..' (it must stay inside the cgroup tree)")
-            } else if path.contains("\0") {
+            } else if path.utf8.contains(0) {
                 problem("linux.cgroupsPath", "contains a NUL byte")
             }
         }
@@ -240,7 +240,7 @@ public enum SpecValidation {
         for key in (resources.unified ?? [:]).keys.sorted() {
             let field = FieldPath.format([.key("linux"), .key("resources"), .key("unified"), .key(key)])
             let parts = key.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-            if key.contains("/") || key.contains("\0") {
+            if key.utf8.contains(UInt8(ascii: "/")) || key.utf8.contains(0) {
                 problem(field, "a cgroup file name must not contain '/'")
             } else if parts.count != 2 || parts[0].isEmpty || parts[1].isEmpty {
                 problem(field, "is not a cgroup file name of the form <controller>.<setting>")

@@ -12,8 +12,8 @@ struct Cleave: ParsableCommand {
         workload's cgroup.
         """,
         version: version,
-        subcommands: [RunCommand.self, VerifyCommand.self, ProbeCommand.self, PSCommand.self, SpecCommand.self,
-                      PrepareCommand.self, HookCommand.self, AgentCommand.self, WatchTeardownCommand.self,
-                      FollowTeardownCommand.self]
+        subcommands: [RunCommand.self, VerifyCommand.self, ProbeCommand.self, PSCommand.self, GCCommand.self,
+                      SpecCommand.self, PrepareCommand.self, HookCommand.self, AgentCommand.self,
+                      WatchTeardownCommand.self, FollowTeardownCommand.self]
     )
 }

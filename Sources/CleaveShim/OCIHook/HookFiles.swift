@@ -22,6 +22,8 @@ public struct HookFiles: Sendable {
     /// Container ids come from the runtime; one with a '/' or a leading '.' must not pick
     /// the file name.
     public static func isSafeID(_ id: String) -> Bool {
-        !id.isEmpty && id.count <= 256 && !id.contains("/") && !id.hasPrefix(".") && !id.contains("\0")
+        // Bytes, not Characters: a '/' followed by a combining mark is one Character.
+        let bytes = Array(id.utf8)
+        return !bytes.isEmpty && bytes.count <= 256 && bytes.first != UInt8(ascii: ".") && !bytes.contains(UInt8(ascii: "/")) && !bytes.contains(0)
     }
 }

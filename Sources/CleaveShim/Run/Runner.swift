@@ -31,6 +31,19 @@ public struct Runner {
         let mount = try CgroupMount.discover()
         let identity = RunIdentity(request: request)
         let cgroup = try placement(mount: mount, identity: identity)
+        // The record names the owner before the cgroup exists, so `cleave gc` never takes a
+        // cgroup that is being set up for an orphan.
+        let me = getpid()
+        var state = RunState(id: identity.id, name: identity.name, cgroup: cgroup.path, teardown: request.teardown,
+                             status: .created, createdAt: Clock.wallSeconds())
+        state.supervisorPid = me
+        state.supervisorStartTime = ProcFS.startTime(me)
+        state.keepCgroup = request.keepCgroup ? true : nil
+        let record = RunState.recordPath(id: identity.id, supervisorPid: me)
+        AtomicFile.makeDirectories(RunState.directory)
+        try state.write(to: record)
+        var keepRecord = false
+        defer { if !keepRecord { unlink(record) } }
         let created = try CgroupSetup.prepare(cgroup, limits: request.limits, mount: mount)
         // From here on every failure must remove what we created.
         var cleanupOnFailure = created
@@ -48,9 +61,7 @@ public struct Runner {
             }
         }
 
-        var state = RunState(id: identity.id, name: identity.name, cgroup: cgroup.path, teardown: request.teardown,
-                             status: .created, createdAt: Clock.wallSeconds())
-        try writeState(state)
+        try writeState(state, record: record)
 
         let directory = try cgroup.openDirectory()
         let spawnRequest = WorkloadSpawner.Request(
@@ -62,7 +73,7 @@ public struct Runner {
         do {
             defer { try? directory.close() }
             if let hooks = request.hooks {
-                workload = try startWithHooks(spawnRequest, hooks: hooks, state: &state)
+                workload = try startWithHooks(spawnRequest, hooks: hooks, state: &state, record: record)
             } else {
                 workload = try WorkloadSpawner.spawn(spawnRequest)
             }
@@ -73,12 +84,20 @@ public struct Runner {
         logger.debug("started", metadata: ["pid": "\(workload.pid)", "cgroup": "\(cgroup.path)",
                                            "clone3": "\(workload.placedAtomically)"])
         state.pid = workload.pid
+        state.pidStartTime = ProcFS.startTime(workload.pid)
         state.status = .running
         state.startedAt = Clock.wallSeconds()
-        try writeState(state)
+        try writeState(state, record: record)
         try? request.hooks?.run(.poststart, pid: workload.pid)
 
-        let status = try supervisor.waitForExit(of: workload)
+        var warnedFrozen = false
+        let status = try supervisor.waitForExit(of: workload) { sig in
+            // A frozen workload takes no signal until it is thawed (SIGKILL excepted): say why nothing happens.
+            if !warnedFrozen && Self.isFrozen(cgroup) {
+                warnedFrozen = true
+                Console.warning("cgroup \(cgroup.path) is frozen (cgroup.freeze set outside cleave): signal \(sig) reaches the workload only once it is thawed")
+            }
+        }
         state.exitedAt = Clock.wallSeconds()
         state.status = .stopped
         cleanupOnFailure = false
@@ -92,11 +111,19 @@ public struct Runner {
         case .exited(let code): state.exitCode = code
         case .signaled(let sig): state.signal = sig; state.exitCode = status.shellCode
         }
+        // Someone else may have removed or frozen the cgroup meanwhile: say so; never wait on it.
+        if !cgroup.exists {
+            Console.warning("cgroup \(cgroup.path) was removed during the run, not by cleave")
+        } else if Self.isFrozen(cgroup) {
+            Console.warning("cgroup \(cgroup.path) is frozen (cgroup.freeze set outside cleave): its teardown cannot finish until it is thawed; the watcher kills it after --teardown-timeout (\(request.teardownTimeout.seconds) s)")
+        }
         state.oomKilled = stats?.oomKill.map { $0 > 0 }
         state.helperPids = TeardownHelpers.helpers(of: workload.pid, among: stats?.processes ?? [])
-        try? writeState(state)
+        try? writeState(state, record: record)
 
-        finishTeardown(cgroup: cgroup, created: created, state: &state)
+        // The record stays while someone may still act on the cgroup: the watcher removes it
+        // when the teardown ends, and a kept cgroup keeps it (gc leaves both alone).
+        keepRecord = finishTeardown(cgroup: cgroup, created: created, state: &state, record: record) || request.keepCgroup
         try? request.hooks?.run(.poststop, pid: nil)
         return status.shellCode
     }
@@ -104,12 +131,13 @@ public struct Runner {
     /// OCI create then start: the workload waits before exec while the create hooks see its
     /// pid in its cgroup; a failing hook abandons it (it never runs) and the start fails.
     private func startWithHooks(_ spawnRequest: WorkloadSpawner.Request, hooks: LifecycleHooks,
-                                state: inout RunState) throws -> SpawnedWorkload {
+                                state: inout RunState, record: String) throws -> SpawnedWorkload {
         let held = try WorkloadSpawner.spawnHeld(spawnRequest)
         let pid = held.workload.pid
         do {
             state.pid = pid
-            try writeState(state)
+            state.pidStartTime = ProcFS.startTime(pid)
+            try writeState(state, record: record)
             for stage in [LifecycleHooks.Stage.prestart, .createRuntime, .createContainer, .startContainer] {
                 try hooks.run(stage, pid: pid)
             }
@@ -121,6 +149,11 @@ public struct Runner {
         }
         try held.release()
         return held.workload
+    }
+
+    static func isFrozen(_ cgroup: Cgroup) -> Bool {
+        guard let text = try? cgroup.read("cgroup.events"), let events = try? StatParsers.flatKeyed(text) else { return false }
+        return events["frozen"] == 1
     }
 
     private func placement(mount: CgroupMount, identity: RunIdentity) throws -> Cgroup {
@@ -137,7 +170,8 @@ public struct Runner {
 
     /// Removes the cgroup now if it is already empty, otherwise hands it to
     /// the detached watcher; either way cleave returns without waiting.
-    private func finishTeardown(cgroup: Cgroup, created: Bool, state: inout RunState) {
+    /// Returns true when the run's record must stay (the watcher or `cleave gc` removes it).
+    private func finishTeardown(cgroup: Cgroup, created: Bool, state: inout RunState, record: String) -> Bool {
         let populated = (try? cgroup.isPopulated()) ?? false
         if !populated {
             if !request.keepCgroup && created {
@@ -145,23 +179,29 @@ public struct Runner {
                     try cgroup.remove(killFirst: false, timeout: .seconds(2))
                     state.status = .removed
                     state.cgroupRemovedAt = Clock.wallSeconds()
-                    try? writeState(state)
+                    try? writeState(state, record: nil)
                 } catch {
-                    Console.warning("could not remove cgroup \(cgroup.path): \(error)")
+                    Console.warning("could not remove cgroup \(cgroup.path): \(error); it is left for 'cleave gc'")
+                    return true
                 }
             }
-            return
+            return false
         }
         do {
-            try TeardownWatcher.launch(.init(cgroupPath: cgroup.path, timeout: request.teardownTimeout,
-                                             keepCgroup: request.keepCgroup || !created,
-                                             stateFile: request.stateFile, log: events))
+            var options = TeardownWatcher.Options(cgroupPath: cgroup.path, timeout: request.teardownTimeout,
+                                                  keepCgroup: request.keepCgroup || !created,
+                                                  stateFile: request.stateFile, log: events)
+            options.record = request.keepCgroup ? nil : record
+            try TeardownWatcher.launch(options)
         } catch {
             Console.warning("could not start the teardown watcher: \(error); cgroup \(cgroup.path) is left for 'cleave gc'")
         }
+        return true
     }
 
-    private func writeState(_ state: RunState) throws {
+    /// The --state-file (when given) and the run's record under RunState.directory.
+    private func writeState(_ state: RunState, record: String?) throws {
+        if let record { try state.write(to: record) }
         guard let path = request.stateFile else { return }
         try state.write(to: path)
     }

@@ -14,6 +14,8 @@ public enum TeardownWatcher {
         public var keepCgroup: Bool
         public var stateFile: String?
         public var log: EventLog
+        /// The run's record under RunState.directory, removed when the watch ends.
+        public var record: String?
 
         public init(cgroupPath: String, timeout: Duration, keepCgroup: Bool, stateFile: String?, log: EventLog) {
             self.cgroupPath = cgroupPath; self.timeout = timeout; self.keepCgroup = keepCgroup
@@ -30,6 +32,7 @@ public enum TeardownWatcher {
                     "--log", options.log.path]
         if options.keepCgroup { args.append("--keep-cgroup") }
         if let state = options.stateFile { args += ["--state-file", state] }
+        if let record = options.record { args += ["--record", record] }
         return try DetachedProcess.spawn(args)
     }
 
@@ -65,6 +68,8 @@ public enum TeardownWatcher {
             if !cgroup.exists { state.status = .removed; state.cgroupRemovedAt = Clock.wallSeconds() }
             try? state.write(to: stateFile)
         }
+        // A cgroup that could not be removed keeps its record, for `cleave gc`.
+        if let record = options.record, options.keepCgroup || !cgroup.exists { unlink(record) }
         return !timedOut
     }
 

@@ -12,10 +12,13 @@ struct WatchTeardownCommand: ParsableCommand {
     @Option var log: String = EventLog.defaultPath
     @Option(name: .customLong("state-file")) var stateFile: String?
     @Flag(name: .customLong("keep-cgroup")) var keepCgroup = false
+    @Option var record: String?
 
     func run() throws {
-        let ok = TeardownWatcher.watch(.init(cgroupPath: cgroup, timeout: .milliseconds(timeoutMs),
-                                             keepCgroup: keepCgroup, stateFile: stateFile, log: EventLog(path: log)))
+        var options = TeardownWatcher.Options(cgroupPath: cgroup, timeout: .milliseconds(timeoutMs),
+                                              keepCgroup: keepCgroup, stateFile: stateFile, log: EventLog(path: log))
+        options.record = record
+        let ok = TeardownWatcher.watch(options)
         throw ExitCode(ok ? 0 : 1)
     }
 }

@@ -75,7 +75,10 @@ final class ChildProcess {
         let deadline = Clock.monotonicNanoseconds() + UInt64(timeout * 1e9)
         var buf = [UInt8](repeating: 0, count: 65536)
         while open > 0 {
-            if Clock.monotonicNanoseconds() > deadline { kill(pid, SIGKILL) }
+            let now = Clock.monotonicNanoseconds()
+            if now > deadline { kill(pid, SIGKILL) }
+            // A grandchild that outlived the process may hold the pipes for ever: stop reading.
+            if now > deadline + 5_000_000_000 { break }
             guard poll(&fds, 2, 500) > 0 else { continue }
             for i in 0..<2 where fds[i].revents != 0 {
                 let n = read(fds[i].fd, &buf, buf.count)

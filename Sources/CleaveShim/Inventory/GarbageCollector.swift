@@ -1,0 +1,249 @@
+import CCleaveSpawn
+import CleaveCgroups
+import Glibc
+
+/// `cleave gc`: what `cleave run` left behind when it was killed (SIGKILL, OOM, a crash):
+/// run records whose supervisor is gone, and cgroups below cleave's parent that no live
+/// run, teardown watcher or follower owns. Empty cgroups are removed; populated ones are
+/// listed, and killed and removed only with `force`.
+///
+/// Order matters against concurrent runs: the cgroups are listed first, then the records
+/// read (a run writes its record before it creates its cgroup), then the owners checked,
+/// then the watchers scanned (a run starts its watcher before it exits).
+public struct GarbageCollector {
+    public struct Options: Sendable {
+        public var parent: String
+        public var stateDirectory: String
+        public var force: Bool
+        public var dryRun: Bool
+
+        public init(parent: String = "cleave", stateDirectory: String = RunState.directory,
+                    force: Bool = false, dryRun: Bool = false) {
+            self.parent = parent; self.stateDirectory = stateDirectory; self.force = force; self.dryRun = dryRun
+        }
+    }
+
+    public struct Finding: Codable, Sendable, Equatable {
+        public enum Kind: String, Codable, Sendable { case cgroup, state }
+        public enum Action: String, Codable, Sendable {
+            case removed
+            case killedAndRemoved = "killed+removed"
+            case wouldRemove = "would remove"
+            case wouldKillAndRemove = "would kill+remove"
+            /// Populated, no --force: listed only.
+            case left
+            case failed
+        }
+        public var kind: Kind
+        public var path: String
+        public var action: Action
+        public var detail: String
+    }
+
+    public struct Report: Codable, Sendable {
+        public var findings: [Finding] = []
+        /// Something orphaned is still there (populated without --force, or a dry run).
+        public var leftovers: Int { findings.filter { [.left, .wouldRemove, .wouldKillAndRemove].contains($0.action) }.count }
+        public var errors: Int { findings.filter { $0.action == .failed }.count }
+        /// 0 nothing left, 1 orphans left, 2 errors.
+        public var exitCode: Int32 { errors > 0 ? 2 : (leftovers > 0 ? 1 : 0) }
+    }
+
+    public let options: Options
+    public let mount: CgroupMount
+
+    public init(options: Options, mount: CgroupMount) {
+        self.options = options
+        self.mount = mount
+    }
+
+    public func collect() throws -> Report {
+        let root = try Cgroup(mount: mount, path: options.parent)
+        guard !root.relativePath.isEmpty else { throw ShimError("--parent: refusing the root of the cgroup2 hierarchy") }
+        let listed = Self.descendants(of: root)
+        var report = Report()
+        let records = readRecords(&report)
+        var claimed = Set<String>()
+        var stale = [(path: String, state: RunState, why: String)]()
+        for (path, state) in records {
+            switch ownerStatus(state) {
+            case .alive: claimed.insert(state.cgroup)
+            case .gone(let why): stale.append((path, state, why))
+            case .keep: claimed.insert(state.cgroup)
+            }
+        }
+        claimed.formUnion(Self.watchedCgroups())
+
+        // Stale records' cgroups (they may live outside the parent) and unowned ones below it.
+        var candidates = [String: String]()
+        for cgroup in listed { candidates[cgroup.path] = "no run owns it" }
+        for entry in stale where candidates[entry.state.cgroup] != nil || Self.isDirectory(entry.state.cgroup) {
+            candidates[entry.state.cgroup] = "run \(entry.state.id): \(entry.why)"
+        }
+        // Deepest first, so a parent is looked at after its children.
+        for (path, why) in candidates.sorted(by: { depth($0.key) > depth($1.key) || (depth($0.key) == depth($1.key) && $0.key < $1.key) }) {
+            if claimed.contains(path) || claimed.contains(where: { $0.hasPrefix(path + "/") }) { continue }
+            guard let cgroup = try? Cgroup(absolutePath: path, mount: mount), !cgroup.relativePath.isEmpty else {
+                report.findings.append(.init(kind: .cgroup, path: path, action: .failed, detail: "not below the cgroup2 mount \(mount.mountPoint): left alone"))
+                continue
+            }
+            if let finding = handle(cgroup, why: why) { report.findings.append(finding) }
+        }
+
+        let leftCgroups = Set(report.findings.filter { $0.kind == .cgroup && $0.action == .left }.map(\.path))
+        for entry in stale {
+            // A watcher still owns its cgroup (the usual state while an async teardown runs).
+            if claimed.contains(entry.state.cgroup) { continue }
+            // Kept with its cgroup, so a later `cleave gc --force` still knows whose it was.
+            if options.dryRun ? leftCgroups.contains(entry.state.cgroup) : Self.isDirectory(entry.state.cgroup) { continue }
+            if options.dryRun {
+                report.findings.append(.init(kind: .state, path: entry.path, action: .wouldRemove, detail: entry.why))
+            } else if unlink(entry.path) == 0 || errno == ENOENT {
+                report.findings.append(.init(kind: .state, path: entry.path, action: .removed, detail: entry.why))
+            } else {
+                report.findings.append(.init(kind: .state, path: entry.path, action: .failed, detail: "unlink: \(String(cString: strerror(errno)))"))
+            }
+        }
+        return report
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    private func depth(_ path: String) -> Int { path.split(separator: "/").count }
+
+    /// One orphaned cgroup: removed when empty; when populated, listed, or killed and
+    /// removed with --force. nil when there is nothing to do (it vanished, or it still has
+    /// children that are not orphans).
+    private func handle(_ cgroup: Cgroup, why: String) -> Finding? {
+        guard cgroup.exists else { return nil }
+        let children = (try? cgroup.children()) ?? []
+        if !children.isEmpty && !options.dryRun { return nil }   // a child is owned, or could not be removed
+        let pids = (try? cgroup.processes()) ?? []
+        let populated = ((try? cgroup.isPopulated()) ?? false) || !pids.isEmpty
+        let who = pids.prefix(8).map { "\($0) (\(ProcFS.comm($0) ?? "?"))" }.joined(separator: ", ")
+            + (pids.count > 8 ? ", …" : "")
+        if !populated {
+            if options.dryRun { return .init(kind: .cgroup, path: cgroup.path, action: .wouldRemove, detail: "empty; \(why)") }
+            do {
+                try cgroup.remove(killFirst: false, timeout: .seconds(2))
+                return .init(kind: .cgroup, path: cgroup.path, action: .removed, detail: "empty; \(why)")
+            } catch {
+                return .init(kind: .cgroup, path: cgroup.path, action: .failed, detail: "\(error)")
+            }
+        }
+        // Its record may be in another state directory, or predate records: a live `cleave run`
+        // parenting a process in it still owns it.
+        if Self.liveSupervisor(of: pids) != nil { return nil }
+        let description = "populated: \(pids.count) process\(pids.count == 1 ? "" : "es")\(who.isEmpty ? "" : ": " + who); \(why)"
+        guard options.force else {
+            return .init(kind: .cgroup, path: cgroup.path, action: .left,
+                         detail: description + "; 'cleave gc --force' kills and removes it")
+        }
+        if options.dryRun { return .init(kind: .cgroup, path: cgroup.path, action: .wouldKillAndRemove, detail: description) }
+        do {
+            try cgroup.remove(killFirst: true, timeout: .seconds(10))
+            return .init(kind: .cgroup, path: cgroup.path, action: .killedAndRemoved, detail: description)
+        } catch {
+            return .init(kind: .cgroup, path: cgroup.path, action: .failed, detail: "\(error)")
+        }
+    }
+
+    private static func descendants(of root: Cgroup) -> [Cgroup] {
+        guard root.exists else { return [] }
+        var result = [Cgroup]()
+        var queue = (try? root.children()) ?? []
+        while let cgroup = queue.popLast() {
+            queue += (try? cgroup.children()) ?? []
+            result.append(cgroup)
+        }
+        return result
+    }
+
+    private func readRecords(_ report: inout Report) -> [(String, RunState)] {
+        guard let dir = opendir(options.stateDirectory) else { return [] }
+        defer { closedir(dir) }
+        var records = [(String, RunState)]()
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasSuffix(".json") else { continue }   // skips AtomicFile's *.tmp.<pid>
+            let path = options.stateDirectory + "/" + name
+            do {
+                records.append((path, try RunState.read(from: path)))
+            } catch {
+                // Vanished between readdir and open: its run just ended.
+                if access(path, F_OK) == 0 {
+                    report.findings.append(.init(kind: .state, path: path, action: .failed, detail: "unreadable state file: \(error)"))
+                }
+            }
+        }
+        return records
+    }
+
+    enum OwnerStatus { case alive, gone(String), keep }
+
+    private func ownerStatus(_ state: RunState) -> OwnerStatus {
+        guard let pid = state.supervisorPid else {
+            return .keep   // not written by a cleave that records its owner: never guess
+        }
+        switch ProcessIdentity.check(pid: pid, startTime: state.supervisorStartTime) {
+        case .alive:
+            return .alive
+        case .gone:
+            if state.keepCgroup == true { return .keep }
+            return .gone("supervisor \(pid) is gone")
+        case .reused(let now):
+            if state.keepCgroup == true { return .keep }
+            return .gone("supervisor \(pid) is gone (the pid now names another process, started at tick \(now), not \(state.supervisorStartTime ?? 0))")
+        }
+    }
+
+    /// The live `cleave run` (or `cleave verify`) that is the parent of one of `pids`, if any.
+    static func liveSupervisor(of pids: [Int32]) -> Int32? {
+        for pid in pids {
+            guard let ppid = ProcFS.parentPid(pid), ppid > 1, ProcFS.comm(ppid) == "cleave", ProcFS.isAlive(ppid),
+                  let cmdline = ProcFS.readFile("/proc/\(ppid)/cmdline", limit: 4096) else { continue }
+            let args = cmdline.split(separator: "\0", omittingEmptySubsequences: false)
+            if args.count > 1, args[1] == "run" || args[1] == "verify" { return ppid }
+        }
+        return nil
+    }
+
+    /// Cgroups a live `cleave __watch-teardown` or `__follow-teardown` is waiting on.
+    static func watchedCgroups() -> Set<String> {
+        var result = Set<String>()
+        for pid in ProcFS.allPids() {
+            guard let cmdline = ProcFS.readFile("/proc/\(pid)/cmdline", limit: 64 << 10) else { continue }
+            let args = cmdline.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+            guard args.count > 3, args[1] == "__watch-teardown" || args[1] == "__follow-teardown",
+                  let flag = args.firstIndex(of: "--cgroup"), flag + 1 < args.count, ProcFS.isAlive(pid) else { continue }
+            result.insert(args[flag + 1])
+        }
+        return result
+    }
+}
+
+/// Whether a recorded pid still names the recorded process: held through a pidfd while its
+/// start time (field 22 of /proc/<pid>/stat) is compared with the recorded one.
+public enum ProcessIdentity {
+    public enum Status: Equatable, Sendable {
+        case alive
+        case gone
+        /// The pid names a process that started at this tick, not the recorded one.
+        case reused(UInt64)
+    }
+
+    public static func check(pid: Int32, startTime: UInt64?) -> Status {
+        guard pid > 0 else { return .gone }
+        let pidfd = cleave_pidfd_open(pid)
+        guard pidfd >= 0 else { return .gone }   // ESRCH: no such process
+        defer { close(pidfd) }
+        guard let now = ProcFS.startTime(pid) else { return .gone }
+        if let startTime, now != startTime { return .reused(now) }
+        // The start time was read from the process the pidfd holds only if it is still there.
+        guard cleave_pidfd_send_signal(pidfd, 0) == 0, ProcFS.isAlive(pid) else { return .gone }
+        return .alive
+    }
+}

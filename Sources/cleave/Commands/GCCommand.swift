@@ -1,0 +1,51 @@
+import ArgumentParser
+import CleaveCgroups
+import CleaveShim
+import FoundationEssentials
+
+struct GCCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc",
+        abstract: "Clean up what runs left behind when cleave itself was killed.",
+        discussion: """
+        Looks at the run records in the state directory and the cgroups below the parent. A record \
+        whose `cleave run` is gone (its pid checked through a pidfd against the recorded start time) \
+        is stale; a cgroup no live run, teardown watcher or follower owns is orphaned. Empty orphaned \
+        cgroups are removed; populated ones are listed, and killed and removed only with --force. \
+        A stale record is removed once its cgroup is gone. Runs started with --keep-cgroup are left alone.
+        Exit status: 0 when nothing is left, 1 when orphans are left (populated without --force, \
+        or --dry-run found work), 2 on errors.
+        """
+    )
+
+    @Option(help: "Parent cgroup cleave creates workloads under.")
+    var parent: String = "cleave"
+    @Option(name: .customLong("state-dir"), help: "Directory of run records (default: $CLEAVE_STATE_DIR or /run/cleave/runs).")
+    var stateDirectory: String?
+    @Flag(help: "Kill and remove populated orphaned cgroups too.")
+    var force = false
+    @Flag(name: .customLong("dry-run"), help: "Print what would be done; change nothing.")
+    var dryRun = false
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let mount = try CgroupMount.discover()
+        let options = GarbageCollector.Options(parent: parent, stateDirectory: stateDirectory ?? RunState.directory,
+                                               force: force, dryRun: dryRun)
+        let report = try GarbageCollector(options: options, mount: mount).collect()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(report.findings), as: UTF8.self))
+        } else if report.findings.isEmpty {
+            print("cleave gc: nothing to collect (parent \(mount.mountPoint)/\(parent), records in \(options.stateDirectory))")
+        } else {
+            var rows = [["ACTION", "KIND", "PATH", "DETAIL"]]
+            for f in report.findings { rows.append([f.action.rawValue, f.kind.rawValue, f.path, f.detail]) }
+            print(TextTable.render(rows), terminator: "")
+            print("cleave gc: \(report.findings.count - report.leftovers - report.errors) done, \(report.leftovers) left, \(report.errors) error(s)")
+        }
+        throw ExitCode(report.exitCode)
+    }
+}
