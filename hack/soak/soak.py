@@ -153,8 +153,9 @@ def fault_supervisor_killed(cleave, i, args, env):
 
 def fault_helper_killed(cleave, i, args, env):
     """The helper SIGKILLed early: the workload exits normally with its own code."""
-    proc = subprocess.Popen([cleave, "run", "--cgroup", f"{args.parent}/{args.tag}/hkill-{i}", "--", "sh", "-c", "sleep 0.5; exit 42"],
+    proc = subprocess.Popen([cleave, "run", "--cgroup", f"{args.parent}/{args.tag}/hkill-{i}", "--", "sh", "-c", "sleep 2; exit 42"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    # The window is the workload's 2 s: wide enough for a /proc scan on a loaded machine.
     deadline, killed = time.monotonic() + 5, False
     while not killed and time.monotonic() < deadline:
         for p in processes():
