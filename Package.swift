@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "cleave", targets: ["cleave"]),
+        .executable(name: "cleave-agent", targets: ["cleave-agent"]),
         .library(name: "AsyncTeardown", targets: ["AsyncTeardown"]),
     ],
     dependencies: [
@@ -54,9 +55,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "cleave", dependencies: [
-            "CleaveShim", "CleaveVerify", "CleaveOCI", "CleaveCgroups", "CleaveAgent",
+            "CleaveShim", "CleaveVerify", "CleaveOCI", "CleaveCgroups",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        // `cleave agent` execs this: the HTTP stack stays out of every `cleave run`'s start-up.
+        .executableTarget(name: "cleave-agent", dependencies: [
+            "CleaveAgent", "CleaveShim",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "CleaveCgroupsTests", dependencies: ["CleaveCgroups"]),

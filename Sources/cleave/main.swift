@@ -9,6 +9,7 @@ do {
     // `cleave run [--opt value...] -- COMMAND` skips swift-argument-parser, whose start-up
     // is most of run's overhead; anything else (help, odd forms, errors) takes the full parser.
     let arguments = CommandLine.arguments
+    if arguments.count > 1, arguments[1] == "agent" { try AgentCommand.exec(Array(arguments.dropFirst(2))) }
     if arguments.count > 2, arguments[1] == "run", let options = RunOptions.parseFast(arguments[2...]) {
         exit(try RunCommand.run(options))
     }

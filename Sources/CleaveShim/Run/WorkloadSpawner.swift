@@ -142,18 +142,18 @@ public struct SpawnFailure: Error, CustomStringConvertible, Sendable {
 }
 
 /// A NULL-terminated array of C strings that lives until `free()`.
-struct CStringArray {
-    let pointer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+public struct CStringArray {
+    public let pointer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
     let count: Int
 
-    init(_ strings: [String]) {
+    public init(_ strings: [String]) {
         count = strings.count
         pointer = .allocate(capacity: strings.count + 1)
         for (i, s) in strings.enumerated() { pointer[i] = strdup(s) }
         pointer[strings.count] = nil
     }
 
-    func free() {
+    public func free() {
         for i in 0..<count { Glibc.free(pointer[i]) }
         pointer.deallocate()
     }

@@ -1,70 +1,28 @@
 import ArgumentParser
-import CleaveAgent
 import CleaveShim
-import Dispatch
-import Synchronization
+import Glibc
 
-/// A synchronous command like the others: main.swift stays synchronous, so
-/// `cleave run` keeps its signal handling on the main thread. The agent's
-/// async world runs on the concurrency pool while the main thread waits.
+/// `cleave agent ...` execs `cleave-agent` from cleave's own directory: the agent's HTTP
+/// stack (Hummingbird, NIO, Foundation) stays out of cleave's start-up, which every
+/// `cleave run` pays.
 struct AgentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
-        abstract: "Node agent: export teardown and cgroup accounting metrics for Prometheus.",
-        discussion: """
-        Watches cgroup subtrees (default: the whole cgroup2 hierarchy) with inotify, recognises cgroups \
-        in teardown (populated, only cleanup/* helpers left), and serves /metrics (Prometheus text), \
-        /v1/teardowns (JSON), /healthz and /readyz. SIGTERM or SIGINT stops it cleanly (exit 0).
-        """
-    )
+        abstract: "Node agent: export teardown and cgroup accounting metrics for Prometheus (cleave agent --help).")
 
-    @Option(help: "Address to serve HTTP on: HOST:PORT, [IPv6]:PORT, or :PORT for every address (port 0 picks a free one).")
-    var listen: String = "127.0.0.1:9464"
-    @Option(name: .customLong("root"), help: "cgroup subtree to watch, below the cgroup2 mount or as an absolute path (repeatable; default: all).")
-    var roots: [String] = []
-    @Option(help: "Rescan the watched subtrees this often, a safety net for missed events (e.g. 10s, 1m).")
-    var rescan: String = "10s"
-    @Option(name: .customLong("log-format"), help: "text or json (stderr).")
-    var logFormat: String = "text"
-    @Option(name: .customLong("teardown-timeout"), help: "Count a teardown in cleave_teardown_timeouts_total once it runs longer (e.g. 5m).")
-    var teardownTimeout: String = "5m"
+    @Argument(parsing: .allUnrecognized, help: "The agent's options: --listen, --root, --rescan, --log-format, ...")
+    var arguments: [String] = []
 
-    @Option(name: .customLong("cgroup-mount"), help: "cgroup2 mount to watch (default: found in /proc/self/mountinfo); in a container, the host's, e.g. /host/sys/fs/cgroup.")
-    var cgroupMount: String?
-    @Option(name: .customLong("proc-mount"), help: "procfs showing the processes of that hierarchy (default /proc; with hostPID, the host's).")
-    var procMount: String = "/proc"
+    static let executableName = "cleave-agent"
 
-    func run() throws {
-        let outcome = Mutex<Result<Void, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        let command = self
-        Task.detached {
-            let result: Result<Void, any Error>
-            do { try await command.runAgent(); result = .success(()) } catch { result = .failure(error) }
-            outcome.withLock { $0 = result }
-            done.signal()
-        }
-        done.wait()
-        try outcome.withLock { $0 }?.get()
-    }
+    func run() throws { try Self.exec(arguments) }
 
-    func runAgent() async throws {
-        var options = AgentOptions()
-        do { options.listen = try ListenAddress.parse(listen) } catch let e as AgentError { throw ShimError(e.message) }
-        options.roots = roots
-        options.cgroupMount = cgroupMount
-        options.procRoot = procMount
-        options.rescanInterval = try DurationParser.parse(rescan, option: "--rescan")
-        guard options.rescanInterval >= .milliseconds(100) else { throw ShimError("--rescan: '\(rescan)' is too short (at least 100ms)") }
-        options.teardownTimeout = try DurationParser.parse(teardownTimeout, option: "--teardown-timeout")
-        guard let format = LogFormat(rawValue: logFormat) else {
-            throw ShimError("--log-format: '\(logFormat)' is not one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        options.logFormat = format
-        do {
-            try await Agent.run(options, logger: Agent.makeLogger(format: format))
-        } catch let e as AgentError {
-            throw ShimError(e.message)
-        }
+    /// main.swift calls this before parsing, so `cleave agent --help` reaches the agent's own help.
+    static func exec(_ arguments: [String]) throws -> Never {
+        guard let directory = Executable.directory() else { throw ShimError("cannot find cleave's own directory for \(executableName)") }
+        let path = directory + "/" + executableName
+        let argv = CStringArray(["cleave agent"] + arguments)
+        execv(path, argv.pointer)
+        throw ShimError("cannot execute \(path): \(String(cString: strerror(errno))) (it is built and installed next to cleave)", exitCode: ShimError.cannotExecute)
     }
 }
