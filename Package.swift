@@ -48,7 +48,7 @@ let package = Package(
         // The node agent: inotify watcher, teardown tracker, Prometheus exporter, HTTP server.
         // C: pidfd_open(2) for the agent (a variadic syscall() is not callable from Swift).
         .target(name: "CleaveAgent", dependencies: [
-            "CleaveCgroups", "CCleaveSpawn",
+            "CleaveCgroups", "CleaveOCI", "CCleaveSpawn",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -34,6 +34,19 @@ static int report(struct cleave_spawn_result *res, const char *step, int err) {
     return -1;
 }
 
+/* A child that failed before exec: reap it, drop its pidfd and report its step. The
+ * step is copied into thread-local storage so the caller can read it after we return. */
+static int report_reaped(struct cleave_spawn_result *res, pid_t pid, int pidfd, const struct child_report *r) {
+    static __thread char step[sizeof r->step];
+    waitpid(pid, NULL, 0);
+    if (pidfd >= 0) close(pidfd);
+    memcpy(step, r->step, sizeof step);
+    step[sizeof step - 1] = 0;
+    res->pid = -1;
+    res->pidfd = -1;
+    return report(res, step, r->err);
+}
+
 static cap_t build_caps(const struct cleave_caps *c) {
     cap_t caps = cap_init();
     if (!caps) return NULL;
@@ -203,27 +216,11 @@ int cleave_spawn(const struct cleave_spawn_request *req, struct cleave_spawn_res
         if (!got) { r.err = ECHILD; strcpy(r.step, "set-up (child died)"); }
         close(startpipe[1]);
         startpipe[1] = -1;
-        int status;
-        waitpid(pid, &status, 0);
-        if (pidfd >= 0) close(pidfd);
-        static __thread char held_step[sizeof r.step];
-        memcpy(held_step, r.step, sizeof held_step);
-        held_step[sizeof held_step - 1] = 0;
-        res->pid = -1;
-        rc = report(res, held_step, r.err);
+        rc = report_reaped(res, pid, pidfd, &r);
         goto close_err;
     }
     if (await_exec(errpipe[0], &r)) {
-        int status;
-        waitpid(pid, &status, 0);
-        if (pidfd >= 0) close(pidfd);
-        /* The step name is copied into a static table entry so the caller
-         * can read it after we return. */
-        static __thread char step[sizeof r.step];
-        memcpy(step, r.step, sizeof step);
-        step[sizeof step - 1] = 0;
-        res->pid = -1;
-        rc = report(res, step, r.err);
+        rc = report_reaped(res, pid, pidfd, &r);
         goto close_err;
     }
     res->pidfd = pidfd;
@@ -251,14 +248,7 @@ int cleave_spawn_release(struct cleave_spawn_result *res) {
     res->report_fd = -1;
     if (!failed && w == 1) return 0;
     if (!failed) { r.err = w < 0 ? errno : EPIPE; strcpy(r.step, "release"); }
-    waitpid(res->pid, NULL, 0);
-    if (res->pidfd >= 0) close(res->pidfd);
-    res->pidfd = -1;
-    res->pid = -1;
-    static __thread char step[sizeof r.step];
-    memcpy(step, r.step, sizeof step);
-    step[sizeof step - 1] = 0;
-    return report(res, step, r.err);
+    return report_reaped(res, res->pid, res->pidfd, &r);
 }
 
 void cleave_spawn_abandon(struct cleave_spawn_result *res) {

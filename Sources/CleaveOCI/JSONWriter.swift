@@ -15,7 +15,7 @@ enum JSONWriter {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .number(let text): out += text
-        case .string(let s): out += quoted(s)
+        case .string(let s): out += JSONText.quoted(s)
         case .array(let elements):
             if elements.isEmpty { out += "[]"; return }
             out += "[\n"
@@ -29,7 +29,7 @@ enum JSONWriter {
             if members.isEmpty { out += "{}"; return }
             out += "{\n"
             for (i, member) in members.enumerated() {
-                out += pad + quoted(member.key) + ": "
+                out += pad + JSONText.quoted(member.key) + ": "
                 write(member.value, indent: indent + 1, into: &out)
                 out += i == members.count - 1 ? "\n" : ",\n"
             }
@@ -37,7 +37,12 @@ enum JSONWriter {
         }
     }
 
-    static func quoted(_ s: String) -> String {
+}
+
+/// A JSON string literal by hand, for writers that keep their own layout (config.json
+/// edits, the agent's JSON log lines) where an encoder would reorder or re-space.
+public enum JSONText {
+    public static func quoted(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {

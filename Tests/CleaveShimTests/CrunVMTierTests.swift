@@ -57,7 +57,7 @@ struct CrunVMTierTests {
         func remove() {
             _ = try? crun(["delete", "-f", id])
             _ = try? ChildProcess(["/bin/umount", "-l", rootfs]).wait()
-            _ = try? ChildProcess(["/bin/rm", "-rf", directory]).wait()
+            TestEnvironment.removeTree(directory)
             TestEnvironment.removeCgroup(cgroup)
         }
     }
@@ -78,7 +78,7 @@ struct CrunVMTierTests {
     @Test("crun runs, kills and deletes a container; poststart records its cgroup, poststop reports, PID 1 gets the note")
     func hookedContainer() throws {
         let dir = "/tmp/cleave-test-crun-hooks-\(getpid())"
-        defer { _ = try? ChildProcess(["/bin/rm", "-rf", dir]).wait() }
+        defer { TestEnvironment.removeTree(dir) }
         let bundle = try CrunBundle(label: "pidns", pidNamespace: true, hooks: Self.hookEntries(["poststart", "poststop"], dir: dir))
         defer { bundle.remove() }
 

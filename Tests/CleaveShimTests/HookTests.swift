@@ -22,20 +22,7 @@ struct HookTests {
     /// A scratch directory for hook records, removed with everything in it.
     static func withDirectory(_ body: (String) throws -> Void) throws {
         let bundle = try TestBundle("{}")
-        defer {
-            for sub in ["reports"] {
-                let d = bundle.directory + "/" + sub
-                if let dir = opendir(d) {
-                    while let e = readdir(dir) {
-                        let n = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                        if n != "." && n != ".." { unlink(d + "/" + n) }
-                    }
-                    closedir(dir)
-                    rmdir(d)
-                }
-            }
-            bundle.remove()
-        }
+        defer { bundle.remove() }
         try body(bundle.directory)
     }
 

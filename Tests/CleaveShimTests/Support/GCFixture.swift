@@ -112,14 +112,7 @@ struct GCFixture {
             for c in all { try? c.freeze(false) }
         }
         TestEnvironment.removeCgroup(parent)
-        if let dir = opendir(stateDirectory) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name != "." && name != ".." { unlink(stateDirectory + "/" + name) }
-            }
-            closedir(dir)
-        }
-        rmdir(stateDirectory)
+        TestEnvironment.removeTree(stateDirectory)
     }
 
     /// The detached `cleave __watch-teardown` waiting on `cgroup`, if one runs.

@@ -20,15 +20,7 @@ struct TestBundle {
 
     func read(_ name: String) -> String? { ProcFS.readFile(file(name)) }
 
-    func remove() {
-        guard let dir = opendir(directory) else { return }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { unlink(directory + "/" + name) }
-        }
-        closedir(dir)
-        rmdir(directory)
-    }
+    func remove() { TestEnvironment.removeTree(directory) }
 
     /// A minimal process-workload config.json around `process` and `extra` top-level members.
     static func config(args: [String], process extraProcess: String = "", cgroupsPath: String? = nil, extra: String = "") -> String {

@@ -31,6 +31,11 @@ enum TestEnvironment {
         }
     }
 
+    /// rm -rf, for the scratch directories tests make under /tmp and /run.
+    static func removeTree(_ path: String) {
+        _ = try? ChildProcess(["/bin/rm", "-rf", "--", path]).wait()
+    }
+
     /// Polls until `condition` holds or `timeout` seconds pass.
     static func eventually(timeout: Double = 10, _ condition: () -> Bool) -> Bool {
         let deadline = Clock.monotonicNanoseconds() + UInt64(timeout * 1e9)
