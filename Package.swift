@@ -34,13 +34,17 @@ let package = Package(
         .target(name: "CCleaveProbe"),
 
         .target(name: "AsyncTeardown", dependencies: ["CCleaveTeardown"]),
+        // libcleave-teardown.so carried inside cleave, so `swift build` alone gives working
+        // async teardown (the plugin compiles it with cc, libc only, as hack/build.sh does).
+        .target(name: "CleaveTeardownImage", plugins: ["EmbedTeardownLibrary"]),
+        .plugin(name: "EmbedTeardownLibrary", capability: .buildTool()),
         .target(name: "CleaveCgroups", dependencies: [
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         // OCI runtime-spec models and validation; no dependency, so the hook and the agent can use it alone.
         .target(name: "CleaveOCI", dependencies: []),
         .target(name: "CleaveShim", dependencies: [
-            "CleaveCgroups", "CleaveOCI", "CCleaveSpawn", "CCleaveProbe",
+            "CleaveCgroups", "CleaveOCI", "CCleaveSpawn", "CCleaveProbe", "CleaveTeardownImage",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),

@@ -18,13 +18,7 @@ static=()
 if [ "$config" = debug ]; then swift build -c debug --build-tests >&2; else swift build -c "$config" "${static[@]}" >&2; fi
 bin=$(swift build -c "$config" "${static[@]}" --show-bin-path)
 
-# The injected library is compiled with cc, not SwiftPM: SwiftPM links every
-# library against libswiftCore, and a library preloaded into any program (or
-# bind-mounted into a container) must depend on libc alone.
-cc -std=gnu11 -O2 -g -fPIC -shared -Wall -Wextra -Werror \
-   -fvisibility=hidden -Wl,--no-undefined \
-   -I Sources/CCleaveTeardown/include \
-   Sources/CCleaveTeardown/*.c Sources/CCleavePreload/*.c \
-   -o "$bin/libcleave-teardown.so.tmp"
-mv -f "$bin/libcleave-teardown.so.tmp" "$bin/libcleave-teardown.so"
+# The injected library: cc, libc only (see hack/compile-teardown-library.sh). A plain
+# `swift build` carries the same library embedded in cleave instead.
+hack/compile-teardown-library.sh "$bin/libcleave-teardown.so"
 echo "$bin"

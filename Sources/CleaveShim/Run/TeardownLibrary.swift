@@ -5,7 +5,8 @@ public enum TeardownLibrary {
     public static let fileName = "libcleave-teardown.so"
 
     /// CLEAVE_TEARDOWN_LIBRARY, then next to the cleave executable, then
-    /// ../lib beside it, then the usual system directories.
+    /// ../lib beside it, then the usual system directories, then the copy cleave carries
+    /// (written once under /run/cleave/lib: see EmbeddedLibraryInstaller).
     public static func locate(environment: [String: String]) -> String? {
         if let explicit = environment["CLEAVE_TEARDOWN_LIBRARY"], !explicit.isEmpty {
             return access(explicit, R_OK) == 0 ? explicit : nil
@@ -14,8 +15,9 @@ public enum TeardownLibrary {
         if let exe = Executable.directory() {
             candidates += ["\(exe)/\(fileName)", "\(exe)/../lib/\(fileName)", "\(exe)/../lib/cleave/\(fileName)"]
         }
-        candidates += ["/usr/local/lib/\(fileName)", "/usr/lib/\(fileName)"]
+        candidates += ["/usr/local/lib/\(fileName)", "/usr/lib/\(fileName)", "/usr/lib/cleave/\(fileName)"]
         return candidates.first { access($0, R_OK) == 0 }
+            ?? EmbeddedLibraryInstaller.install(environment: environment)
     }
 }
 

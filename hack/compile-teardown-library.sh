@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Compiles libcleave-teardown.so (the LD_PRELOAD library) into OUTPUT, with cc, not SwiftPM:
+# SwiftPM links every library against libswiftCore, and a library preloaded into any program
+# (or bind-mounted into a container) must depend on libc alone. Used by hack/build.sh (next to
+# the binaries) and by the EmbedTeardownLibrary plugin (embedded in cleave for `swift build`).
+# Usage: hack/compile-teardown-library.sh OUTPUT [SOURCE_ROOT]
+set -euo pipefail
+out=$1
+root=${2:-$(cd "$(dirname "$0")/.." && pwd)}
+cc -std=gnu11 -O2 -g -fPIC -shared -Wall -Wextra -Werror \
+   -fvisibility=hidden -Wl,--no-undefined \
+   -I "$root/Sources/CCleaveTeardown/include" \
+   "$root"/Sources/CCleaveTeardown/*.c "$root"/Sources/CCleavePreload/*.c \
+   -o "$out.tmp.$$"
+mv -f "$out.tmp.$$" "$out"
