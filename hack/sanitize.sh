@@ -30,9 +30,7 @@ hack/setup.sh
 swift build --build-tests --sanitize="$kind" --scratch-path "$scratch" >&2
 bin=$(swift build --sanitize="$kind" --scratch-path "$scratch" --show-bin-path)
 # The injected library stays uninstrumented (it must need libc alone), as in hack/build.sh.
-cc -std=gnu11 -O2 -g -fPIC -shared -Wall -Wextra -Werror -fvisibility=hidden -Wl,--no-undefined \
-   -I Sources/CCleaveTeardown/include Sources/CCleaveTeardown/*.c Sources/CCleavePreload/*.c \
-   -o "$bin/libcleave-teardown.so"
+hack/compile-teardown-library.sh "$bin/libcleave-teardown.so"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 # Host tier only: the VM tier boots a kernel in QEMU, too slow under a sanitizer.
