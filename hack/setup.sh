@@ -32,14 +32,34 @@ fi
 # by the VM guest, which shares this root): prometheus_client parses /metrics
 # with the reference parser; kubernetes-validate checks the manifests.
 pyenv_dir=${CLEAVE_PYTHON_ENV:-/var/tmp/cleave-py}
-if ! "$pyenv_dir/bin/python3" -c 'import prometheus_client' 2>/dev/null || [ ! -x "$pyenv_dir/bin/kubernetes-validate" ]; then
+if ! "$pyenv_dir/bin/python3" -c 'import prometheus_client, promql_parser, yaml' 2>/dev/null || [ ! -x "$pyenv_dir/bin/kubernetes-validate" ]; then
   echo "setup: installing prometheus_client and kubernetes-validate into $pyenv_dir" >&2
   if /usr/bin/python3 -m venv "$pyenv_dir" >&2; then
     "$pyenv_dir/bin/pip" install -q prometheus_client >&2 ||
       echo "setup: warning: cannot install prometheus_client (the agent's metric tests will fail)" >&2
+    # promql-parser and PyYAML: the dashboard and rule expressions check (hack/monitoring).
+    "$pyenv_dir/bin/pip" install -q promql-parser pyyaml >&2 ||
+      echo "setup: warning: cannot install promql-parser (the monitoring test will fail)" >&2
     "$pyenv_dir/bin/pip" install -q kubernetes-validate >&2 ||
       echo "setup: warning: cannot install kubernetes-validate (the manifest test will be skipped)" >&2
   else
     echo "setup: warning: cannot create a venv in $pyenv_dir" >&2
   fi
+fi
+
+# promtool, for the monitoring tests (the agent's exposition, the rules and their unit
+# tests): taken out of Debian's prometheus package with dpkg -x, so that no Prometheus
+# server is installed or started and its web assets are not pulled in.
+tools_dir=${CLEAVE_TOOLS_DIR:-/var/tmp/cleave-tools}
+if [ ! -x "$tools_dir/promtool" ]; then
+  echo "setup: extracting promtool from Debian's prometheus package into $tools_dir" >&2
+  mkdir -p "$tools_dir"
+  scratch=$(mktemp -d)
+  if ! (cd "$scratch" && apt-get download -qq prometheus >/dev/null 2>&1); then
+    apt-get update -qq
+    (cd "$scratch" && apt-get download -qq prometheus >/dev/null)
+  fi
+  dpkg -x "$scratch"/prometheus_*.deb "$scratch/root"
+  install -m 0755 "$scratch/root/usr/bin/promtool" "$tools_dir/promtool"
+  rm -rf "$scratch"
 fi

@@ -20,6 +20,8 @@ final class MetricsExporter: Sendable {
         var cgroups: [String: CgroupSeries] = [:]
         var teardownMemory: [String: Gauge] = [:]
         var pending: Gauge?
+        var nodeTotal: Gauge?
+        var nodeAvailable: Gauge?
         var dying: [String: Gauge] = [:]
     }
 
@@ -68,6 +70,16 @@ final class MetricsExporter: Sendable {
         series.pending = gauge(series.pending, pending) {
             registry.makeGauge(name: "cleave_node_memory_pending_release_bytes",
                                help: "Sum of memory.current over the cgroups in teardown (absent when one of them has no memory controller).")
+        }
+
+        // The node's memory beside the pending release: alerts compare the two.
+        let node = NodeMemory.read()
+        series.nodeTotal = gauge(series.nodeTotal, node?.total) {
+            registry.makeGauge(name: "cleave_node_memory_total_bytes", help: "MemTotal of /proc/meminfo, in bytes.")
+        }
+        series.nodeAvailable = gauge(series.nodeAvailable, node?.available) {
+            registry.makeGauge(name: "cleave_node_memory_available_bytes",
+                               help: "MemAvailable of /proc/meminfo, in bytes: memory the kernel can give without swapping.")
         }
 
         var watched = Set<String>()
