@@ -61,6 +61,12 @@ enum TeardownScenario {
         print("agent scrape during the teardown:\n" + raw.split(separator: "\n").filter { line in
             !line.contains("_bucket") && (line.contains("teardown") || line.contains("pending_release") || line.contains(label + "\""))
         }.joined(separator: "\n"))
+        // Every family at once (teardown memory, working set, OOM kills where memory exists):
+        // the exposition still passes promtool's lint, and each name is one the agent declares.
+        let lint = try Spawned.run([MonitoringTests.promtool, "check", "metrics"], stdin: raw)
+        #expect(lint.status == 0, "promtool check metrics: \(lint.stdout)\(lint.stderr)")
+        let undeclared = MonitoringTests.sampleNames(raw).subtracting(MonitoringTests.declaredNames())
+        #expect(undeclared.isEmpty, "exported but not declared: \(undeclared.sorted())")
         let memory = families.value("cleave_teardown_memory_bytes", ["cgroup": label])
         let pending = families.value("cleave_node_memory_pending_release_bytes")
         if expectMemory {
