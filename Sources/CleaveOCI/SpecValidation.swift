@@ -200,6 +200,9 @@ public enum SpecValidation {
         }
     }
 
+    /// A year: the hook's deadline (in nanoseconds) must not overflow.
+    public static let maximumHookTimeout = 365 * 86_400
+
     private static func checkHooks(_ hooks: Hooks, _ problem: Report) {
         for (stage, list) in hooks.byStage {
             for (i, hook) in list.enumerated() {
@@ -212,6 +215,8 @@ public enum SpecValidation {
                 checkNoNUL("hooks.\(stage)[\(i)].env", hook.env ?? [], problem)
                 if let timeout = hook.timeout, timeout <= 0 {
                     problem("hooks.\(stage)[\(i)].timeout", "\(timeout) is not a timeout (seconds, greater than zero)")
+                } else if let timeout = hook.timeout, timeout > maximumHookTimeout {
+                    problem("hooks.\(stage)[\(i)].timeout", "\(timeout) seconds is too long (at most \(maximumHookTimeout), a year)")
                 }
             }
         }

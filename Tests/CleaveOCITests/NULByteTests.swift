@@ -32,3 +32,18 @@ import Testing
         #expect(Escaped.text("a\nb\tc\r\u{0}\u{7f}\u{9b}é") == #"a\nb\tc\r\x00\x7f\x9bé"#)
     }
 }
+
+@Suite struct HookTimeoutRangeTests {
+    @Test(arguments: [9_223_372_036_854_775_807, 31_536_001])
+    func tooLong(timeout: Int) throws {
+        let hooks = #""hooks": {"poststart": [{"path": "/bin/true", "timeout": \#(timeout)}]}"#
+        let error = try #require(decodeError(minimalConfig(extra: hooks)))
+        #expect(error.field == "hooks.poststart[0].timeout")
+        #expect(error.description.contains("too long"), "\(error)")
+    }
+
+    @Test func aYearIsAccepted() throws {
+        let hooks = #""hooks": {"poststart": [{"path": "/bin/true", "timeout": 31536000}]}"#
+        _ = try BundleLoader.decode(Data(minimalConfig(extra: hooks).utf8), file: "/b/config.json")
+    }
+}

@@ -44,6 +44,12 @@ struct StateFileSecurityTests {
         return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
     }
 
+    /// A run record as cleave writes one (its memberwise initialiser is internal).
+    static func record(id: String, cgroup: String) throws -> RunState {
+        let json = #"{"id": "\#(id)", "name": "\#(id)", "cgroup": "\#(cgroup)", "helperPids": [], "teardown": "async", "status": "running", "createdAt": 1}"#
+        return try JSONDecoder().decode(RunState.self, from: Data(json.utf8))
+    }
+
     static func entries(_ directory: String) -> [String] {
         guard let dir = opendir(directory) else { return [] }
         defer { closedir(dir) }
@@ -63,7 +69,7 @@ struct StateFileSecurityTests {
         let record = dir + "/r-1.json"
         #expect(symlink(scratch.victim, record + ".tmp.\(getpid())") == 0)
         #expect(symlink(scratch.victim, record) == 0)
-        let state = RunState(id: "r", name: "r", cgroup: "/sys/fs/cgroup/x", teardown: .async, status: .created, createdAt: 1)
+        let state = try Self.record(id: "r", cgroup: "/sys/fs/cgroup/x")
         try state.write(to: record)
         #expect(scratch.victimIntact, "the victim was overwritten")
         #expect(Self.isRegularFile(record), "the planted link is replaced by cleave's own file")
@@ -225,7 +231,7 @@ struct StateFileSecurityTests {
         defer { kill(sleeper.pid, SIGKILL); _ = try? sleeper.wait() }
         try victim.write("cgroup.procs", "\(sleeper.pid)")
         for (dir, why) in Self.unsafeDirectories(scratch) {
-            var forged = RunState(id: "forged", name: "forged", cgroup: victim.path, teardown: .async, status: .running, createdAt: 1)
+            var forged = try Self.record(id: "forged", cgroup: victim.path)
             forged.supervisorPid = 0x3fffff   // no such process: a stale record
             forged.supervisorStartTime = 1
             let real = dir.hasSuffix("linked") ? scratch.path("good") : dir
