@@ -61,6 +61,29 @@ static void cloexec_from_3(void) {
     for (long fd = 3; fd < max; fd++) fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 }
 
+static void close_fds(unsigned first, unsigned last) {
+    if (first > last) return;
+    if (syscall(SYS_close_range, first, last, 0U) == 0) return;
+    struct rlimit rl;
+    long max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (long)rl.rlim_cur : 65536;
+    if ((long)last < max) max = (long)last + 1;
+    for (long fd = first; fd < max; fd++) close((int)fd);
+}
+
+/* Before chdir(cwd): every descriptor from 3 up is closed but the report and start pipes,
+ * so a cwd such as /proc/self/fd/N cannot reach a directory cleave (or its caller) held
+ * open, as runc does since CVE-2024-21626. */
+static void close_from_3_except(int a, int b) {
+    int keep[2] = {a < b ? a : b, a < b ? b : a};
+    unsigned next = 3;
+    for (int i = 0; i < 2; i++) {
+        if (keep[i] < 3 || (unsigned)keep[i] < next) continue;
+        close_fds(next, (unsigned)keep[i] - 1);
+        next = (unsigned)keep[i] + 1;
+    }
+    close_fds(next, ~0U);
+}
+
 static void apply_identity_and_caps(const struct child_plan *plan) {
     const struct cleave_spawn_request *req = plan->req;
     const struct cleave_caps *caps = req->caps;
@@ -125,6 +148,7 @@ void cleave_child_exec(const struct child_plan *plan) {
     }
     apply_identity_and_caps(plan);
     if (req->umask >= 0) umask((mode_t)req->umask);
+    close_from_3_except(plan->error_fd, plan->start_fd);
     if (req->cwd && chdir(req->cwd) != 0) fail(plan, "chdir", errno);
     if (req->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(plan, "prctl(PR_SET_NO_NEW_PRIVS)", errno);
     cloexec_from_3();

@@ -31,7 +31,9 @@ public struct OCIError: Error, CustomStringConvertible, Sendable, Equatable {
             parts.append("line \(line), column \(column)")
         }
         parts.append(message)
-        return parts.joined(separator: ": ")
+        // Values from the document are echoed: a newline or escape sequence in them must not
+        // forge a log line or reach the terminal.
+        return Escaped.text(parts.joined(separator: ": "))
     }
 }
 

@@ -160,8 +160,12 @@ public enum SpecValidation {
         } else {
             problem("process.args", "missing (a process workload needs at least one argument)")
         }
-        if !process.cwd.hasPrefix("/") {
-            problem("process.cwd", "'\(process.cwd)' is not an absolute path")
+        checkNoNUL("process.args", process.args ?? [], problem)
+        checkNoNUL("process.env", process.env ?? [], problem)
+        if hasNUL(process.cwd) {
+            problem("process.cwd", "contains a NUL byte (it would cut the path short)")
+        } else if !process.cwd.hasPrefix("/") {
+            problem("process.cwd", "'\(Escaped.text(process.cwd))' is not an absolute path")
         }
         if let umask = process.user.umask, umask > 0o777 {
             problem("process.user.umask", "\(umask) is not a permission mask (0 to 0o777, 511 in decimal)")
@@ -196,16 +200,35 @@ public enum SpecValidation {
         }
     }
 
+    /// A year: the hook's deadline (in nanoseconds) must not overflow.
+    public static let maximumHookTimeout = 365 * 86_400
+
     private static func checkHooks(_ hooks: Hooks, _ problem: Report) {
         for (stage, list) in hooks.byStage {
             for (i, hook) in list.enumerated() {
-                if !hook.path.hasPrefix("/") {
-                    problem("hooks.\(stage)[\(i)].path", "'\(hook.path)' is not an absolute path")
+                if hasNUL(hook.path) {
+                    problem("hooks.\(stage)[\(i)].path", "contains a NUL byte (it would cut the path short)")
+                } else if !hook.path.hasPrefix("/") {
+                    problem("hooks.\(stage)[\(i)].path", "'\(Escaped.text(hook.path))' is not an absolute path")
                 }
+                checkNoNUL("hooks.\(stage)[\(i)].args", hook.args ?? [], problem)
+                checkNoNUL("hooks.\(stage)[\(i)].env", hook.env ?? [], problem)
                 if let timeout = hook.timeout, timeout <= 0 {
                     problem("hooks.\(stage)[\(i)].timeout", "\(timeout) is not a timeout (seconds, greater than zero)")
+                } else if let timeout = hook.timeout, timeout > maximumHookTimeout {
+                    problem("hooks.\(stage)[\(i)].timeout", "\(timeout) seconds is too long (at most \(maximumHookTimeout), a year)")
                 }
             }
+        }
+    }
+
+    /// A NUL byte ends a C string: "tr\u0000ue" would run tr. Every string that reaches
+    /// execve or chdir is refused whole instead.
+    private static func hasNUL(_ s: String) -> Bool { s.utf8.contains(0) }
+
+    private static func checkNoNUL(_ field: String, _ strings: [String], _ problem: Report) {
+        for (i, s) in strings.enumerated() where hasNUL(s) {
+            problem("\(field)[\(i)]", "contains a NUL byte (execve would cut the string there)")
         }
     }
 

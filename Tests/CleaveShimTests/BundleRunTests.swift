@@ -37,12 +37,46 @@ struct BundleRunTests {
         }
     }
 
-    @Test("without noNewPrivileges and capabilities the workload keeps root's sets")
-    func inheritedCapabilities() throws {
+    @Test("without process.capabilities the workload gets none, as with runc and crun (not cleave's own)")
+    func noCapabilitiesByDefault() throws {
         try run({ TestBundle.config(args: ["cat", "/proc/self/status"], cgroupsPath: $0) }) { _, result, _ in
             #expect(result.status == 0, "stderr: \(result.stderr)")
             #expect(Self.statusField(result.stdout, "NoNewPrivs") == "0")
-            #expect(Self.statusField(result.stdout, "CapBnd") != "0000000000000000")
+            for set in ["CapEff", "CapPrm", "CapBnd", "CapInh", "CapAmb"] {
+                #expect(Self.statusField(result.stdout, set) == "0000000000000000", "\(set)")
+            }
+        }
+    }
+
+    @Test("descriptors are closed before chdir: a cwd of /proc/self/fd/N reaches nothing cleave held open")
+    func cwdThroughInheritedDescriptor() throws {
+        for fd in 3...9 {
+            try run({ TestBundle.config(args: ["/bin/pwd"], cgroupsPath: $0)
+                .replacingOccurrences(#""cwd": "/""#, #""cwd": "/proc/self/fd/\#(fd)""#) }) { _, result, _ in
+                // chdir fails (exit 127, "chdir"), so pwd never runs in a directory cleave had open.
+                #expect(result.status != 0, "fd \(fd): the workload ran in \(result.stdout)")
+                #expect(result.stdout.isEmpty, "fd \(fd): \(result.stdout)")
+            }
+        }
+    }
+
+    @Test("a NUL byte in process.args, env or cwd is refused with the field named; nothing runs")
+    func nulBytes() throws {
+        let cases: [(String, (String) -> String)] = [
+            ("process.args[0]", { TestBundle.config(args: ["tr\u{0}ue"], cgroupsPath: $0) }),
+            ("process.args[1]", { TestBundle.config(args: ["sh", "-c\u{0}", "exit 0"], cgroupsPath: $0) }),
+            ("process.env[0]", { TestBundle.config(args: ["true"], cgroupsPath: $0).replacingOccurrences("PATH=/usr/bin:/bin", #"PATH=/usr/bin:/bin\u0000X=1"#) }),
+            ("process.cwd", { TestBundle.config(args: ["true"], cgroupsPath: $0).replacingOccurrences(#""cwd": "/""#, #""cwd": "/tmp\u0000/x""#) }),
+            ("hooks.poststart[0].path", { TestBundle.config(args: ["true"], cgroupsPath: $0, extra: #""hooks": {"poststart": [{"path": "/bin/true\u0000x"}]}"#) }),
+            ("hooks.poststart[0].args[1]", { TestBundle.config(args: ["true"], cgroupsPath: $0, extra: #""hooks": {"poststart": [{"path": "/bin/sh", "args": ["sh", "-c\u0000", "exit 0"]}]}"#) }),
+        ]
+        for (field, config) in cases {
+            try run({ config($0).replacingOccurrences("\u{0}", "\\u0000") }) { _, result, path in
+                #expect(result.status == 125, "\(field): \(result.stderr)")
+                #expect(result.stderr.contains(field) && result.stderr.contains("NUL"), "\(field): \(result.stderr)")
+                let cgroup = try Cgroup(mount: #require(TestEnvironment.mount), path: path)
+                #expect(!cgroup.exists, "\(field): nothing is created")
+            }
         }
     }
 

@@ -44,7 +44,7 @@ public enum BundleRequest {
             ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "_+-.".unicodeScalars.contains($0)
         }
         guard !id.isEmpty, id.count <= 128, allowed, id != ".", id != ".." else {
-            throw ShimError("--id: '\(id)' is not a container id (1 to 128 of letters, digits and _+-.)")
+            throw ShimError("--id: '\(Escaped.text(id))' is not a container id (1 to 128 of letters, digits and _+-.)")
         }
         return id
     }
@@ -77,17 +77,18 @@ public enum BundleRequest {
         settings.rlimits = (process.rlimits ?? []).compactMap { limit in
             SpecValidation.rlimitNumber(limit.type).map { .init(resource: $0, soft: limit.soft, hard: limit.hard) }
         }
-        if let caps = process.capabilities {
-            // Names were checked by SpecValidation; a set left out is empty, as in runc.
-            func mask(_ names: [String]?) -> UInt64 {
-                (names ?? []).reduce(0) { bits, name in
-                    SpecValidation.capabilityNumber(name).map { bits | (1 << UInt64($0)) } ?? bits
-                }
+        // Names were checked by SpecValidation; a set left out is empty, and so is every set
+        // when process.capabilities is absent: runc (an empty configs.Capabilities) and crun
+        // (libcrun_set_caps with NULL) both drop them all rather than keep the runtime's own.
+        let caps = process.capabilities
+        func mask(_ names: [String]?) -> UInt64 {
+            (names ?? []).reduce(0) { bits, name in
+                SpecValidation.capabilityNumber(name).map { bits | (1 << UInt64($0)) } ?? bits
             }
-            settings.capabilities = .init(bounding: mask(caps.bounding), effective: mask(caps.effective),
-                                          permitted: mask(caps.permitted), inheritable: mask(caps.inheritable),
-                                          ambient: mask(caps.ambient))
         }
+        settings.capabilities = .init(bounding: mask(caps?.bounding), effective: mask(caps?.effective),
+                                      permitted: mask(caps?.permitted), inheritable: mask(caps?.inheritable),
+                                      ambient: mask(caps?.ambient))
         return settings
     }
 
@@ -106,13 +107,13 @@ public enum BundleRequest {
 
     private static func absoluteDirectory(_ path: String) throws -> String {
         guard let resolved = realpath(path, nil) else {
-            throw ShimError("--bundle \(path): \(String(cString: strerror(errno)))")
+            throw ShimError("--bundle \(Escaped.text(path)): \(String(cString: strerror(errno)))")
         }
         defer { free(resolved) }
         var info = stat()
         let absolute = String(cString: resolved)
         guard stat(absolute, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw ShimError("--bundle \(path): not a directory (an OCI bundle is a directory holding config.json)")
+            throw ShimError("--bundle \(Escaped.text(path)): not a directory (an OCI bundle is a directory holding config.json)")
         }
         return absolute
     }

@@ -62,6 +62,9 @@ public struct GarbageCollector {
         guard !root.relativePath.isEmpty else { throw ShimError("--parent: refusing the root of the cgroup2 hierarchy") }
         let listed = Self.descendants(of: root)
         var report = Report()
+        // A record is acted on (its cgroup killed): never one from a directory others can write.
+        var info = stat()
+        if lstat(options.stateDirectory, &info) == 0 { try StateDirectory.check(options.stateDirectory) }
         let records = readRecords(&report)
         var claimed = Set<String>()
         var stale = [(path: String, state: RunState, why: String)]()
@@ -168,7 +171,7 @@ public struct GarbageCollector {
         var records = [(String, RunState)]()
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name.hasSuffix(".json") else { continue }   // skips AtomicFile's *.tmp.<pid>
+            guard name.hasSuffix(".json") else { continue }   // skips AtomicFile's .cleave-tmp.*
             let path = options.stateDirectory + "/" + name
             do {
                 records.append((path, try RunState.read(from: path)))

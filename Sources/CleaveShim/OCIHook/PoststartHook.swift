@@ -29,7 +29,7 @@ public enum PoststartHook {
             cgroup: cgroup.path, memoryCurrentBytes: (try? cgroup.read("memory.current")).flatMap { $0.flatMap { UInt64($0.trimmed()) } },
             pidNamespaceInit: namespaceInit, helperPresent: !helpers.isEmpty, helperPids: helpers,
             recordedAt: Clock.wallSeconds(), notes: notes)
-        AtomicFile.makeDirectories(files.directory)
+        try StateDirectory.prepare(files.directory)
         try HookJSON.write(record, to: files.record)
         if let followerCommand {
             // The follower gets the verified pidfd itself: no window in which the process

@@ -8,12 +8,13 @@ public enum PoststopHook {
     public static func run(state: ContainerState, files: HookFiles, wait: Duration) -> PoststopReport {
         var notes: [String] = []
         let record = HookJSON.read(PoststartRecord.self, from: files.record)
-        if record == nil { notes.append("no poststart record in \(files.directory): was cleave's poststart hook installed?") }
+        if record == nil { notes.append("no poststart record in \(Escaped.text(files.directory)): was cleave's poststart hook installed?") }
 
         // The follower finishes when the cgroup empties; give it a moment.
         var observation = HookJSON.read(TeardownObservation.self, from: files.observation)
         if record != nil {
-            let deadline = Clock.monotonicNanoseconds() + UInt64(max(0, wait.components.seconds)) * 1_000_000_000
+            let now = Clock.monotonicNanoseconds()
+            let deadline = now.addingReportingOverflow(wait.nanosecondsSaturating).overflow ? .max : now + wait.nanosecondsSaturating
             while observation == nil && Clock.monotonicNanoseconds() < deadline {
                 usleep(20_000)
                 observation = HookJSON.read(TeardownObservation.self, from: files.observation)
@@ -44,7 +45,8 @@ public enum PoststopHook {
     /// Writes the report, appends one line to the event log, and removes the per-container
     /// files poststart left.
     public static func publish(_ report: PoststopReport, files: HookFiles, log: EventLog) throws {
-        AtomicFile.makeDirectories(files.reportDirectory)
+        try StateDirectory.prepare(files.directory)
+        try StateDirectory.prepare(files.reportDirectory)
         try HookJSON.write(report, to: files.report)
         log.append("hook-report", cgroup: report.cgroup ?? "", message: summary(report), seconds: report.teardownSeconds)
         unlink(files.record)
@@ -55,7 +57,7 @@ public enum PoststopHook {
         func mib(_ v: UInt64?) -> String { v.map { String(format1(Double($0) / 1_048_576)) + " MiB" } ?? "n/a" }
         let teardown = r.teardownSeconds.map { "\(format1($0 * 1000)) ms" } ?? "n/a"
         let cpu = r.cpuUsageSeconds.map { "\(format1($0 * 1000)) ms" } ?? "n/a"
-        return "container \(r.id): cgroup \(r.cgroup.map { "\($0) \(r.cgroupGone == true ? "gone" : "present")" } ?? "unknown"), baseline \(mib(r.memoryBaselineBytes)), peak \(mib(r.memoryPeakBytes)), final \(mib(r.memoryFinalBytes)), cpu \(cpu), teardown \(teardown), helper \(r.helperPresent.map { $0 ? "yes" : "no" } ?? "n/a")"
+        return "container \(Escaped.text(r.id)): cgroup \(r.cgroup.map { "\(Escaped.text($0)) \(r.cgroupGone == true ? "gone" : "present")" } ?? "unknown"), baseline \(mib(r.memoryBaselineBytes)), peak \(mib(r.memoryPeakBytes)), final \(mib(r.memoryFinalBytes)), cpu \(cpu), teardown \(teardown), helper \(r.helperPresent.map { $0 ? "yes" : "no" } ?? "n/a")"
     }
 
     private static func format1(_ v: Double) -> String {

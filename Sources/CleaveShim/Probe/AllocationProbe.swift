@@ -13,10 +13,26 @@ public struct AllocationProbe {
 
     public init(size: UInt64) { self.size = size }
 
-    public func run() throws -> Never {
+    /// 64 TiB: half of x86_64's 128 TiB user address space, far above any real machine, and
+    /// small enough that the length and the per-thread arithmetic below never overflow Int.
+    public static let maximumSize: UInt64 = 1 << 46
+    public static let threadRange = 1...1024
+
+    /// The mapping's length and each thread's share in pages, range-checked: every SIZE and
+    /// thread count either gets a clear error here or arithmetic that cannot overflow.
+    public func plan(page: Int) throws -> (length: Int, pagesPerThread: Int) {
         guard size > 0 else { throw ShimError("probe alloc: SIZE must be greater than 0") }
-        guard threads >= 1 && threads <= 1024 else { throw ShimError("probe alloc: --threads must be between 1 and 1024") }
+        guard size <= Self.maximumSize else {
+            throw ShimError("probe alloc: SIZE \(size) bytes is too large (at most \(Self.maximumSize) bytes, 64 TiB)")
+        }
+        guard Self.threadRange.contains(threads) else { throw ShimError("probe alloc: --threads must be between 1 and 1024") }
         let length = Int(size)
+        return (length, (length / page + threads - 1) / threads)
+    }
+
+    public func run() throws -> Never {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let (length, pagesPerThread) = try plan(page: page)
         guard let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
               base != MAP_FAILED else {
             throw ShimError("probe alloc: cannot map \(size) bytes: \(String(cString: strerror(errno)))")
@@ -24,12 +40,11 @@ public struct AllocationProbe {
         // Debian kernels default THP to "always"; say which page size we want
         // or teardown looks free (design.md).
         _ = madvise(base, length, transparentHugePages ? 14 /* MADV_HUGEPAGE */ : 15 /* MADV_NOHUGEPAGE */)
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
 
         if threads == 1 {
             cleave_touch_pages(base, length, page)
         } else {
-            try touchFromThreads(base: base, length: length, page: page)
+            try touchFromThreads(base: base, length: length, page: page, pagesPerThread: pagesPerThread)
         }
         let line = "ready \(getpid())\n"
         line.withCString { p in _ = write(1, p, strlen(p)) }
@@ -47,10 +62,9 @@ public struct AllocationProbe {
 
     /// Each thread touches its slice, reports over a pipe, then sleeps: the
     /// threads stay alive so the process ends multi-threaded.
-    private func touchFromThreads(base: UnsafeMutableRawPointer, length: Int, page: Int) throws {
+    private func touchFromThreads(base: UnsafeMutableRawPointer, length: Int, page: Int, pagesPerThread: Int) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw ShimError("probe alloc: pipe: \(String(cString: strerror(errno)))") }
-        let pagesPerThread = (length / page + threads - 1) / threads
         for i in 0..<threads {
             let start = min(i * pagesPerThread * page, length)
             let end = min(start + pagesPerThread * page, length)

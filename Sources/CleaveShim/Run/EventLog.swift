@@ -3,7 +3,8 @@ import Glibc
 
 /// Append-only JSON-lines log of what detached parts of cleave did (the
 /// teardown watcher has no terminal). One object a line, appended with
-/// O_APPEND so concurrent writers never interleave inside a line.
+/// O_APPEND so concurrent writers never interleave inside a line, and O_NOFOLLOW
+/// so a link planted at its name does not send the line elsewhere (AtomicFile.append).
 public struct EventLog: Sendable {
     public static let defaultPath = "/run/cleave/events.log"
     public let path: String
@@ -24,16 +25,18 @@ public struct EventLog: Sendable {
     }
 
     public func append(_ event: String, cgroup: String, message: String, seconds: Double? = nil) {
-        if let slash = path.lastIndex(of: "/") { AtomicFile.makeDirectories(String(path[..<slash])) }
         let entry = Event(time: Clock.wallSeconds(), event: event, cgroup: cgroup, message: message, seconds: seconds)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(entry) else { return }
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        let bytes = Array(data) + [0x0a]
-        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        do {
+            // A sticky directory (/tmp) is accepted: AtomicFile.append checks the file itself.
+            let (directory, _) = AtomicFile.split(path)
+            try StateDirectory.prepare(directory, allowSticky: true)
+            try AtomicFile.append(Array(data) + [0x0a], to: path)
+        } catch {
+            Console.warning("event log: \(error)")
+        }
     }
 
     public func events() -> [Event] {

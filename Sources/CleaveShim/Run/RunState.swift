@@ -1,3 +1,4 @@
+import CleaveOCI
 import FoundationEssentials
 import Glibc
 
@@ -50,42 +51,7 @@ public struct RunState: Codable, Sendable {
     }
 
     public static func read(from path: String) throws -> RunState {
-        guard let text = ProcFS.readFile(path) else { throw ShimError("cannot read state file \(path)") }
+        guard let text = ProcFS.readFile(path) else { throw ShimError("cannot read state file \(Escaped.text(path))") }
         return try JSONDecoder().decode(RunState.self, from: Data(text.utf8))
-    }
-}
-
-/// Write-to-temp-then-rename, so readers never see half a file.
-public enum AtomicFile {
-    public static func write(_ bytes: [UInt8], to path: String) throws {
-        let tmp = "\(path).tmp.\(getpid())"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ShimError("cannot write \(path): \(String(cString: strerror(errno)))") }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let err = errno
-                close(fd); unlink(tmp)
-                throw ShimError("cannot write \(path): \(String(cString: strerror(err)))")
-            }
-            offset += n
-        }
-        close(fd)
-        guard rename(tmp, path) == 0 else {
-            let err = errno
-            unlink(tmp)
-            throw ShimError("cannot write \(path): \(String(cString: strerror(err)))")
-        }
-    }
-
-    /// mkdir -p.
-    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) {
-        var current = ""
-        for part in path.split(separator: "/") {
-            current += "/" + part
-            mkdir(current, mode)
-        }
     }
 }

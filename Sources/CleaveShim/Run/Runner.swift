@@ -40,7 +40,7 @@ public struct Runner {
         state.supervisorStartTime = ProcFS.startTime(me)
         state.keepCgroup = request.keepCgroup ? true : nil
         let record = RunState.recordPath(id: identity.id, supervisorPid: me)
-        AtomicFile.makeDirectories(RunState.directory)
+        try StateDirectory.prepare(RunState.directory)
         try state.write(to: record)
         var keepRecord = false
         defer { if !keepRecord { unlink(record) } }

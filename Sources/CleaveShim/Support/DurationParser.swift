@@ -42,6 +42,17 @@ public enum DurationParser {
 }
 
 extension Duration {
+    /// Whole nanoseconds, 0 for a negative duration and saturated at UInt64.max: deadlines
+    /// computed from parsed durations never trap.
+    public var nanosecondsSaturating: UInt64 {
+        let (s, atto) = components
+        guard s >= 0, atto >= 0 else { return 0 }
+        let (whole, overflow) = UInt64(s).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return .max }
+        let (sum, carry) = whole.addingReportingOverflow(UInt64(atto / 1_000_000_000))
+        return carry ? .max : sum
+    }
+
     /// Seconds as a Double, for reports and JSON.
     public var seconds: Double {
         let (s, atto) = components

@@ -14,6 +14,9 @@ public enum TextTable {
     }
 
     public static func age(_ seconds: Double) -> String {
+        // From recorded times: a clock step or a damaged record must not reach Int(_:) out of range.
+        guard seconds.isFinite else { return "?" }
+        let seconds = min(max(seconds, 0), 1e12)
         switch seconds {
         case ..<120: return "\(Int(seconds))s"
         case ..<7200: return "\(Int(seconds / 60))m"

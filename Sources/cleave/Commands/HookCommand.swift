@@ -38,12 +38,13 @@ struct HookCommand: ParsableCommand {
 
     private func runStage() throws {
         let waitLimit = try DurationParser.parse(wait, option: "--wait")
-        let input = Data(StandardInput.readAll())
+        let input = Data(try StandardInput.readAll())
         let state = try ContainerState.parse(from: input)
-        guard HookFiles.isSafeID(state.id) else { throw ShimError("container id '\(state.id)' cannot name a file") }
+        guard HookFiles.isSafeID(state.id) else { throw ShimError("container id '\(Escaped.text(state.id))' cannot name a file") }
         let files = HookFiles(directory: stateDirectory, id: state.id)
+        try StateDirectory.prepare(files.directory)
         guard let stage = stage ?? Stage(status: state.status) else {
-            throw ShimError("cannot tell the stage from status '\(state.status)': pass poststart or poststop")
+            throw ShimError("cannot tell the stage from status '\(Escaped.text(state.status))': pass poststart or poststop")
         }
         switch stage {
         case .poststart:
@@ -52,7 +53,7 @@ struct HookCommand: ParsableCommand {
             // Runtimes often discard a hook's stderr (crun unless run.oci.hooks.stderr is set): the event log keeps it.
             let log = EventLog.fromEnvironment()
             for note in record.notes {
-                Console.emit("cleave: hook poststart: \(state.id): note: \(note)")
+                Console.emit("cleave: hook poststart: \(Escaped.text(state.id)): note: \(note)")
                 log.append("hook-note", cgroup: record.cgroup, message: "container \(state.id): \(note)")
             }
         case .poststop:

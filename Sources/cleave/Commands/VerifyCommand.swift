@@ -34,6 +34,9 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         var options = VerifyOptions()
         options.size = try RunOptionsParser.size(size, option: "--size")
+        guard options.size > 0, options.size <= AllocationProbe.maximumSize else {
+            throw ShimError("--size: '\(size)' must be from 1 byte to \(AllocationProbe.maximumSize) bytes (64 TiB)")
+        }
         switch mode {
         case "async": options.modes = [.async]
         case "sync": options.modes = [.sync]

@@ -15,6 +15,10 @@ struct WatchTeardownCommand: ParsableCommand {
     @Option var record: String?
 
     func run() throws {
+        // The deadline arithmetic downstream needs a sane range, as --teardown-timeout has.
+        guard (0...365 * 86_400_000).contains(timeoutMs) else {
+            throw ShimError("--timeout-ms: \(timeoutMs) is outside 0 to 31536000000 (a year)")
+        }
         var options = TeardownWatcher.Options(cgroupPath: cgroup, timeout: .milliseconds(timeoutMs),
                                               keepCgroup: keepCgroup, stateFile: stateFile, log: EventLog(path: log))
         options.record = record
