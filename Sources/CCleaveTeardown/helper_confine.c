@@ -89,10 +89,16 @@ HELPER_FN int cleave_helper_confine(unsigned int drop_uid, unsigned int drop_gid
         caps[0].effective = caps[0].permitted;
         caps[1].effective = caps[1].permitted;
         if ((rc = set_caps(caps)) < 0) return fail(step, CLEAVE_STEP_CAPSET, rc);
+        /* In a user namespace the overflow ids may be unmapped (EINVAL) and
+         * setgroups denied (EPERM, /proc/<pid>/setgroups): then the ids stay
+         * (they cannot be changed by the workload either) and the capability
+         * drop and the filter below still hold. */
         if (CAP_BIT(permitted, CAP_SETGID)) {
-            if ((rc = raw_syscall2(__NR_setgroups, 0, 0)) < 0) return fail(step, CLEAVE_STEP_SETGROUPS, rc);
-            if ((rc = raw_syscall3(__NR_setresgid, drop_gid, drop_gid, drop_gid)) < 0) return fail(step, CLEAVE_STEP_SETRESGID, rc);
-            switched = 1;
+            rc = raw_syscall2(__NR_setgroups, 0, 0);
+            if (rc < 0 && !(rc == -1 /* EPERM */ && raw_syscall2(__NR_getgroups, 0, 0) == 0)) return fail(step, CLEAVE_STEP_SETGROUPS, rc);
+            rc = raw_syscall3(__NR_setresgid, drop_gid, drop_gid, drop_gid);
+            if (rc < 0 && rc != -22 /* EINVAL: unmapped */) return fail(step, CLEAVE_STEP_SETRESGID, rc);
+            if (rc == 0) switched = 1;
         }
         if (CAP_BIT(permitted, CAP_SETPCAP)) {
             /* PR_CAPBSET_READ says EINVAL past the kernel's last capability. */
@@ -103,8 +109,9 @@ HELPER_FN int cleave_helper_confine(unsigned int drop_uid, unsigned int drop_gid
             }
         }
         if (CAP_BIT(permitted, CAP_SETUID)) {
-            if ((rc = raw_syscall3(__NR_setresuid, drop_uid, drop_uid, drop_uid)) < 0) return fail(step, CLEAVE_STEP_SETRESUID, rc);
-            switched = 1;
+            rc = raw_syscall3(__NR_setresuid, drop_uid, drop_uid, drop_uid);
+            if (rc < 0 && rc != -22 /* EINVAL: unmapped */) return fail(step, CLEAVE_STEP_SETRESUID, rc);
+            if (rc == 0) switched = 1;
         }
         /* setresuid clears the sets only without SECBIT_KEEP_CAPS and
          * SECBIT_NO_SETUID_FIXUP, which the workload may have set: clear them here. */

@@ -30,7 +30,7 @@ struct PreloadTransparencyTests {
         #expect(with.stderr.contains("helper=") && !with.stderr.contains("helper=0"), "stderr: \(with.stderr)")
         #expect(with.lines == without.lines,
                 "differs:\n\(with.lines.filter { !without.lines.contains($0) })\nvs\n\(without.lines.filter { !with.lines.contains($0) })")
-        #expect(with.lines.contains("argv[1]=second argument") && with.lines.contains("argv[2]="))
+        #expect(with.lines.contains("argv[2]=second argument") && with.lines.contains("argv[3]="))
         #expect(with.lines.contains("environ-is-initial=yes"))
         #expect(with.lines.contains("auxv-consistent=yes"))
         #expect(!with.lines.contains { $0.contains("CLEAVE_TEARDOWN_PID") }, "the variable leaked: \(with.lines)")
