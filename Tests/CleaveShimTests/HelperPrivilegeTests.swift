@@ -49,11 +49,50 @@ struct HelperPrivilegeTests {
     func failedConfinementLeavesNoHelper() throws {
         // The workload's own seccomp filter refuses seccomp(2), which the helper needs.
         let fixture = #filePath.split(separator: "/").dropLast().joined(separator: "/")
-        let result = try ChildProcess(["/usr/bin/python3", "/" + fixture + "/Fixtures/deny_seccomp.py", "sh", "-c", "echo ran; exit 3"],
+        let result = try ChildProcess(["/usr/bin/python3", "/" + fixture + "/Fixtures/deny_syscall.py", "317", "1", "sh", "-c", "echo ran; exit 3"],
                                       environment: TeardownFixture.preloaded).wait()
         #expect(result.status == 3, "stderr: \(result.stderr)")
         #expect(result.stdout.contains("ran"))
         #expect(result.stderr.contains("cannot start the teardown helper (seccomp filter: Operation not permitted)"),
                 "stderr: \(result.stderr)")
+    }
+
+    @Test("without pidfd_open (ENOSYS, as before Linux 5.3) the helper waits on the parent-death signal and still leaves at the workload's exit")
+    func pidfdFallback() throws {
+        let fixture = #filePath.split(separator: "/").dropLast().joined(separator: "/")
+        let workload = try ChildProcess(["/usr/bin/python3", "/" + fixture + "/Fixtures/deny_syscall.py", "434", "38",
+                                         "/bin/sh", "-c", "echo $$; sleep 2"],
+                                        environment: TeardownFixture.preloaded)
+        let pid = try #require(workload.readLine(timeout: 30).flatMap { Int32($0) })
+        // sh's helper, in fallback mode: a signalfd where the pidfd would be. (The helper of the
+        // python image before it leaves at the exec, with its pidfd, is not the one.)
+        var helper: Int32?
+        #expect(TestEnvironment.eventually(timeout: 10) {
+            helper = HelperInspection.liveHelpers(of: pid, among: ProcFS.children(of: pid)).first {
+                let links = (try? FileManagerless.links(of: $0)) ?? []
+                return links.contains("anon_inode:[signalfd]") && !links.contains("anon_inode:[pidfd]")
+            }
+            return helper != nil
+        }, "no helper with a signalfd and no pidfd among \(ProcFS.children(of: pid))")
+        let h = try #require(helper)
+        _ = try workload.wait(timeout: 30)
+        #expect(TestEnvironment.eventually(timeout: 5) { !ProcFS.isAlive(h) }, "the helper outlived its parent")
+    }
+}
+
+/// readlink of every descriptor a process holds.
+enum FileManagerless {
+    static func links(of pid: Int32) throws -> [String] {
+        guard let dir = opendir("/proc/\(pid)/fd") else { throw ShimError("opendir /proc/\(pid)/fd") }
+        defer { closedir(dir) }
+        var out = [String]()
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name == "." || name == ".." { continue }
+            var buf = [CChar](repeating: 0, count: 256)
+            let n = readlink("/proc/\(pid)/fd/\(name)", &buf, buf.count - 1)
+            if n > 0 { out.append(String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)) }
+        }
+        return out
     }
 }
