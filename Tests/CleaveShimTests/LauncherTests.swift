@@ -110,3 +110,30 @@ extension ProcFS {
         return out
     }
 }
+
+@Suite("the helper tells a stray close of its pipe from an exec (host tier)")
+struct StrayCloseTests {
+    @Test("a program that closes every descriptor keeps its helper; a later exec still retires it")
+    func strayCloseKeepsHelper() throws {
+        let workload = try ChildProcess([TeardownFixture.path(), "closefrom-exec", "/bin/sh", "-c", "echo sh; exec sleep 300"],
+                                        environment: TeardownFixture.preloaded)
+        let line = try #require(workload.readLine(timeout: 30))
+        let helper = try #require(Int32(line.dropFirst("closed ".count)), "line: \(line)")
+        #expect(helper > 0)
+        // The pipe gave EOF, but the workload still runs in the helper's address space: the
+        // helper must stay. Watch it for 1.5 s (it re-checks every second).
+        let deadline = Clock.monotonicNanoseconds() + 1_500_000_000
+        var stayed = true
+        while Clock.monotonicNanoseconds() < deadline {
+            if !ProcFS.isAlive(helper) { stayed = false; break }
+            usleep(20_000)
+        }
+        #expect(stayed, "the helper left after a stray close")
+        // Now exec without the pipe: the once-a-second check sees another image and leaves.
+        kill(workload.pid, SIGUSR1)
+        #expect(workload.readLine(timeout: 30) == "sh")
+        #expect(TestEnvironment.eventually(timeout: 5) { !ProcFS.isAlive(helper) }, "the old image's helper stayed after the exec")
+        kill(workload.pid, SIGTERM)
+        #expect(try workload.wait().status == 128 + SIGTERM)
+    }
+}

@@ -8,6 +8,8 @@
  *                           exit 42
  *   fork-touch MIB          fork a child that touches MIB MiB; print both pids; wait
  *   alloc-exec MIB CMD...   touch MIB MiB, print "ready <pid>", exec CMD without LD_PRELOAD
+ *   closefrom-exec CMD...   close every descriptor from 3 up (the exec pipe among them), print
+ *                           "closed <helper>", wait for SIGUSR1, exec CMD
  * The helper's pid comes from the preloaded library (cleave_teardown_helper_pid). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -178,6 +180,23 @@ static int alloc_exec_mode(size_t mib, char **cmd) {
     return 127;
 }
 
+static int closefrom_exec_mode(char **cmd) {
+    pid_t helper = helper_pid();
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, NULL);
+    syscall(SYS_close_range, 3, ~0U, 0);
+    printf("closed %d\n", (int)helper);
+    fflush(stdout);
+    int sig;
+    sigwait(&usr1, &sig);
+    sigprocmask(SIG_UNBLOCK, &usr1, NULL);
+    execvp(cmd[0], cmd);
+    perror("execvp");
+    return 127;
+}
+
 int main(int argc, char **argv, char **envp) {
     if (argc >= 2 && !strcmp(argv[1], "env")) return env_mode(argc, argv, envp);
     /* The tests end the waiting modes with SIGTERM: do not inherit a blocked one. */
@@ -189,6 +208,7 @@ int main(int argc, char **argv, char **envp) {
     if (argc >= 3 && !strcmp(argv[1], "attack")) return attack_mode(argv[2]);
 #endif
     if (argc >= 3 && !strcmp(argv[1], "fork-touch")) return fork_touch_mode(strtoul(argv[2], NULL, 10));
+    if (argc >= 3 && !strcmp(argv[1], "closefrom-exec")) return closefrom_exec_mode(argv + 2);
     if (argc >= 4 && !strcmp(argv[1], "alloc-exec")) return alloc_exec_mode(strtoul(argv[2], NULL, 10), argv + 3);
     fprintf(stderr, "usage: %s env|drop|attack FILE|fork-touch MIB|alloc-exec MIB CMD...\n", argv[0]);
     return 2;
