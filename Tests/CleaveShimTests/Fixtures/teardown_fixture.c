@@ -90,6 +90,7 @@ static int drop_mode(void) {
     printf("helper %d\n", (int)helper);
     fflush(stdout);
     for (;;) pause();
+    return 0;
 }
 
 #if defined(__x86_64__)
