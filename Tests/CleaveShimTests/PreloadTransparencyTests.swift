@@ -36,6 +36,23 @@ struct PreloadTransparencyTests {
         #expect(!with.lines.contains { $0.contains("CLEAVE_TEARDOWN_PID") }, "the variable leaked: \(with.lines)")
     }
 
+    @Test("a Swift program built with -static-stdlib sees its arguments under the preload (it saw none when the constructor called setenv)")
+    func staticSwiftProgramKeepsArguments() throws {
+        let directory = "/tmp/cleave-test-static-swift-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard mkdir(directory, 0o755) == 0 else { Issue.record("mkdir \(directory)"); return }
+        defer { TestEnvironment.removeTree(directory) }
+        let source = directory + "/main.swift", binary = directory + "/args"
+        let fd = open(source, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let text = "print(CommandLine.arguments.dropFirst().joined(separator: \",\"))\n"
+        _ = text.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+        let compiled = try ChildProcess(["/usr/bin/env", "swiftc", "-static-stdlib", source, "-o", binary]).wait(timeout: 300)
+        try #require(compiled.status == 0, "swiftc: \(compiled.stderr)")
+        let run = try ChildProcess([binary, "probe", "alloc", "2G"], environment: TeardownFixture.preloaded).wait()
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stdout == "probe,alloc,2G\n", "stdout: \(run.stdout)")
+    }
+
     @Test("forked children get a helper only with CLEAVE_TEARDOWN_INHERIT=1",
           .enabled(if: TestEnvironment.hasCgroup2 && getuid() == 0, "needs root and a cgroup2 mount"),
           arguments: [true, false])
