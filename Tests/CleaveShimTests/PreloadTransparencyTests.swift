@@ -48,7 +48,10 @@ struct PreloadTransparencyTests {
         close(fd)
         let compiled = try ChildProcess(["/usr/bin/env", "swiftc", "-static-stdlib", source, "-o", binary]).wait(timeout: 300)
         try #require(compiled.status == 0, "swiftc: \(compiled.stderr)")
-        let run = try ChildProcess([binary, "probe", "alloc", "2G"], environment: TeardownFixture.preloaded).wait()
+        // No CLEAVE_TEARDOWN_PID at all: the old constructor then added it with setenv, which
+        // reallocated environ (replacing an existing variable does not).
+        guard getenv("CLEAVE_TEARDOWN_PID") == nil else { return }
+        let run = try ChildProcess([binary, "probe", "alloc", "2G"], environment: ["LD_PRELOAD": TestEnvironment.teardownLibrary]).wait()
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(run.stdout == "probe,alloc,2G\n", "stdout: \(run.stdout)")
     }
