@@ -13,9 +13,10 @@ public enum AsyncTeardown {
         /// A helper is running with this pid.
         case enabled(helper: Int32)
         /// Skipped on purpose: CLEAVE_TEARDOWN=off, or CLEAVE_TEARDOWN_PID
-        /// names another process (a child of the workload).
+        /// names another process (a child of the workload running as the same user).
         case skipped
-        /// The helper could not be created (errno); a warning went to stderr
+        /// The helper could not be created or could not drop its privileges
+        /// (errno); a warning went to stderr
         /// and the process tears down synchronously, as without cleave.
         case failed(errno: Int32)
     }

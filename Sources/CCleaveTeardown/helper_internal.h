@@ -3,21 +3,57 @@
 
 #include <sys/types.h>
 
-/* Signals the helper waits for (it blocks everything, so no handler ever
- * runs on its stack). Real-time signals nobody sends by accident; SIGHUP or
- * SIGTERM would let a terminal hang-up or a group-wide SIGTERM end the helper
- * while the workload still runs. Numbers, because SIGRTMAX is a libc call. */
-#define CLEAVE_SIG_PDEATH 62 /* parent thread died: look whether the whole group is gone */
-#define CLEAVE_SIG_RETIRE 61 /* the workload exec'd a new image: free the old one and go */
+/* The parent-death signal, used only when pidfd_open is missing (Linux < 5.3).
+ * A real-time signal nobody sends by accident; a number, because SIGRTMAX is
+ * a libc call. The helper blocks every signal and reads it from a signalfd,
+ * so no handler ever runs on its stack. */
+#define CLEAVE_SIG_PDEATH 62
+
+/* The set-up handshake (helper -> parent), in `state`. The parent waits on it
+ * with a futex; the helper is cloned with CLONE_CHILD_CLEARTID on it, so the
+ * kernel writes CLEAVE_HELPER_GONE and wakes the parent if the helper dies
+ * before it could answer. */
+#define CLEAVE_HELPER_GONE 0
+#define CLEAVE_HELPER_PENDING 1
+#define CLEAVE_HELPER_READY 2  /* privileges dropped, filter installed, waiting */
+#define CLEAVE_HELPER_FAILED 3 /* failed_step and failed_errno say why; it exits */
 
 struct cleave_helper_args {
     int parent_tgid;
-    char name[16]; /* "cleanup/<pid>", the 15-byte comm limit */
+    int parent_pidfd;    /* readable once the whole parent thread group has exited; -1: fall back to PDEATHSIG */
+    int exec_pipe;       /* read end; the write end is O_CLOEXEC in the parent: EOF at its exec or exit */
+    int parent_statm;    /* /proc/<parent>/statm, to tell an exec from a stray close; -1 if unavailable */
+    unsigned int drop_uid, drop_gid; /* the overflow ids, for a helper that holds privilege */
+    char name[16];       /* "cleanup/<pid>", the 15-byte comm limit */
+    volatile int state;  /* CLEAVE_HELPER_* */
+    volatile int failed_step;
+    volatile int failed_errno;
 };
+
+/* Steps the helper reports when one fails (the parent names them in its warning). */
+enum cleave_helper_step {
+    CLEAVE_STEP_NONE = 0,
+    CLEAVE_STEP_RLIMIT_CORE,
+    CLEAVE_STEP_CAPGET,
+    CLEAVE_STEP_CAPSET,
+    CLEAVE_STEP_SETGROUPS,
+    CLEAVE_STEP_SETRESGID,
+    CLEAVE_STEP_CAPBSET_DROP,
+    CLEAVE_STEP_SETRESUID,
+    CLEAVE_STEP_CAPS_LEFT,
+    CLEAVE_STEP_DUMPABLE,
+    CLEAVE_STEP_NO_NEW_PRIVS,
+    CLEAVE_STEP_PDEATHSIG,
+    CLEAVE_STEP_SECCOMP,
+    CLEAVE_STEP_PARENT_GONE,
+};
+
+const char *cleave_helper_step_name(int step);
 
 int cleave_helper_main(void *arg);
 
-/* Retires helpers of earlier images of this process (named cleanup/<self>). */
-void cleave_retire_previous_helpers(pid_t self);
+/* Reaps helpers of earlier images of this process (children named
+ * cleanup/<self>) that have already exited; they leave on their own at exec. */
+void cleave_reap_previous_helpers(pid_t self);
 
 #endif

@@ -1,30 +1,19 @@
-/* The body of the teardown helper. It runs in a CLONE_VM child that shares
- * the workload's memory and TLS: raw system calls only, nothing from libc,
- * no errno, no stack protector (which reads the parent's TLS canary — harmless
- * — but keep the helper free of any libc dependence), no sanitizers. */
+/* The body of the teardown helper: a CLONE_VM child of the workload that
+ * holds its address space and frees it once the workload is gone (see
+ * helper_fn.h for the rules every function here follows). */
 #include <linux/prctl.h>
 #include <sys/syscall.h>
 
+#include "helper_confine.h"
+#include "helper_fn.h"
 #include "helper_internal.h"
 #include "raw_syscall.h"
-
-/* no_sanitize("thread") still leaves TSan's function entry/exit hooks, which update the
- * calling thread's TSan state through TLS: in a CLONE_VM child that is the parent's TLS, and
- * the parent's state broke (TSan "CHECK failed: thr->slot" in the test process, hack/sanitize.sh
- * thread). disable_sanitizer_instrumentation (clang 14+) removes every hook. */
-#if defined(__has_attribute)
-#if __has_attribute(disable_sanitizer_instrumentation)
-#define HELPER_NO_INSTRUMENTATION , disable_sanitizer_instrumentation
-#endif
-#endif
-#ifndef HELPER_NO_INSTRUMENTATION
-#define HELPER_NO_INSTRUMENTATION
-#endif
-#define HELPER_FN __attribute__((no_stack_protector, no_sanitize("address", "thread", "undefined") HELPER_NO_INSTRUMENTATION))
 
 #ifndef __NR_close_range
 #define __NR_close_range 436
 #endif
+
+#define FUTEX_WAKE_OP_CODE 1 /* FUTEX_WAKE, shared: CLONE_CHILD_CLEARTID wakes the same key */
 
 struct linux_dirent64 {
     unsigned long long d_ino;
@@ -32,6 +21,15 @@ struct linux_dirent64 {
     unsigned short d_reclen;
     unsigned char d_type;
     char d_name[];
+};
+
+struct helper_pollfd {
+    int fd;
+    short events, revents;
+};
+
+struct helper_timespec {
+    long tv_sec, tv_nsec;
 };
 
 HELPER_FN static int parse_fd(const char *s) {
@@ -44,11 +42,30 @@ HELPER_FN static int parse_fd(const char *s) {
     return v;
 }
 
-/* Every inherited descriptor goes: the helper must hold no socket, pipe or
- * lock open after the workload is gone. close_range (5.9) first, then
- * /proc/self/fd, then everything below RLIMIT_NOFILE. */
-HELPER_FN static void close_all_fds(void) {
-    if (raw_syscall3(__NR_close_range, 0, ~0U, 0) == 0) return;
+HELPER_FN static int is_kept(int fd, const int keep[3]) {
+    return fd >= 0 && (fd == keep[0] || fd == keep[1] || fd == keep[2]);
+}
+
+/* Every inherited descriptor goes but the three the helper waits on: it must
+ * hold no socket, pipe (the exec pipe's write end above all) or lock open.
+ * close_range (5.9) around the kept ones, else /proc/self/fd, else brute force. */
+HELPER_FN static void close_all_fds(const int keep[3]) {
+    int sorted[3] = {keep[0], keep[1], keep[2]};
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (sorted[j] < sorted[i]) {
+                int t = sorted[i];
+                sorted[i] = sorted[j];
+                sorted[j] = t;
+            }
+    unsigned int from = 0;
+    int ok = 1;
+    for (int i = 0; i < 3 && ok; i++) {
+        if (sorted[i] < 0) continue;
+        if ((unsigned int)sorted[i] > from && raw_syscall3(__NR_close_range, from, (unsigned int)sorted[i] - 1, 0) != 0) ok = 0;
+        from = (unsigned int)sorted[i] + 1;
+    }
+    if (ok && raw_syscall3(__NR_close_range, from, ~0U, 0) == 0) return;
 
     long dir = raw_syscall4(__NR_openat, -100 /* AT_FDCWD */, "/proc/self/fd", 0200000 /* O_DIRECTORY */, 0);
     if (dir >= 0) {
@@ -59,7 +76,7 @@ HELPER_FN static void close_all_fds(void) {
             for (long off = 0; off < n;) {
                 struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
                 int fd = parse_fd(d->d_name);
-                if (fd >= 0 && fd != dir) raw_syscall1(__NR_close, fd);
+                if (fd >= 0 && fd != dir && !is_kept(fd, keep)) raw_syscall1(__NR_close, fd);
                 off += d->d_reclen;
             }
         }
@@ -70,31 +87,134 @@ HELPER_FN static void close_all_fds(void) {
     unsigned long lim[2] = {1024, 1024};
     raw_syscall4(__NR_prlimit64, 0, 7 /* RLIMIT_NOFILE */, 0, lim);
     unsigned long max = lim[0] > 1048576 ? 1048576 : lim[0];
-    for (unsigned long fd = 0; fd < max; fd++) raw_syscall1(__NR_close, fd);
+    for (unsigned long fd = 0; fd < max; fd++)
+        if (!is_kept((int)fd, keep)) raw_syscall1(__NR_close, fd);
+}
+
+HELPER_FN static int same_bytes(const char *a, long na, const char *b, long nb) {
+    if (na <= 0 || na != nb) return 0;
+    for (long i = 0; i < na; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
+/* Whether the parent still runs in our address space. The exec pipe gives EOF
+ * at the parent's exec or exit — or when the program closes the descriptor
+ * itself (closefrom at start-up, dup2 over it). kcmp(KCMP_VM) would say it
+ * directly but needs ptrace access, which an unprivileged helper lacks for a
+ * root parent. /proc/<pid>/statm needs none (opened by the parent before the
+ * clone, and by us for ourselves): one mm gives the same seven counters, a new
+ * image or a dead parent does not. A workload allocating at that instant can
+ * make one pair differ: a few tries, and when in doubt the helper leaves (the
+ * workload then only loses the asynchronous teardown). */
+HELPER_FN static int shares_parent_mm(int parent_statm, int self_statm) {
+    if (parent_statm < 0 || self_statm < 0) return 0;
+    char mine[128], theirs[128], again[128];
+    for (int attempt = 0; attempt < 5; attempt++) {
+        long n1 = raw_syscall4(__NR_pread64, self_statm, mine, sizeof mine, 0);
+        long n2 = raw_syscall4(__NR_pread64, parent_statm, theirs, sizeof theirs, 0);
+        long n3 = raw_syscall4(__NR_pread64, self_statm, again, sizeof again, 0);
+        if (n2 <= 0) return 0; /* the parent is reaped: ESRCH */
+        if (same_bytes(mine, n1, theirs, n2) || same_bytes(again, n3, theirs, n2)) return 1;
+        struct helper_timespec pause = {0, 1000000};
+        raw_syscall5(__NR_ppoll, 0, 0, &pause, 0, 8);
+    }
+    return 0;
+}
+
+HELPER_FN static void report(struct cleave_helper_args *shared, int state, int step, long err) {
+    shared->failed_step = step;
+    shared->failed_errno = (int)-err;
+    shared->state = state;
+    raw_syscall3(__NR_futex, &shared->state, FUTEX_WAKE_OP_CODE, 1);
+}
+
+HELPER_FN __attribute__((noreturn)) static void leave(void) {
+    /* Last user of the address space: exit_mmap() runs here, charged to the
+     * workload's cgroup, after the workload has been reaped. */
+    for (;;) raw_syscall1(__NR_exit, 0);
 }
 
 HELPER_FN int cleave_helper_main(void *arg) {
-    /* Copy what we need: the parent may reuse its memory. */
-    struct cleave_helper_args a = *(volatile struct cleave_helper_args *)arg;
+    /* Read what we need once: the parent may reuse its memory. */
+    struct cleave_helper_args *shared = arg;
+    int parent = *(volatile int *)&shared->parent_tgid;
+    int pidfd = *(volatile int *)&shared->parent_pidfd;
+    int exec_pipe = *(volatile int *)&shared->exec_pipe;
+    int parent_statm = *(volatile int *)&shared->parent_statm;
+    unsigned int drop_uid = *(volatile unsigned int *)&shared->drop_uid;
+    unsigned int drop_gid = *(volatile unsigned int *)&shared->drop_gid;
 
-    raw_syscall2(__NR_prctl, PR_SET_NAME, a.name);
-    close_all_fds();
+    raw_syscall2(__NR_prctl, PR_SET_NAME, shared->name);
+    int keep[3] = {pidfd, exec_pipe, parent_statm};
+    close_all_fds(keep);
     raw_syscall1(__NR_chdir, "/"); /* keep no directory (or mount) busy */
-    raw_syscall2(__NR_prctl, PR_SET_PDEATHSIG, CLEAVE_SIG_PDEATH);
+    long self_statm = raw_syscall4(__NR_openat, -100, "/proc/self/statm", 02000000 /* O_CLOEXEC */, 0);
 
-    /* The kernel sends the pdeath signal each time the parent *thread* dies
-     * and the helper is handed to a sibling thread (getppid() unchanged), and
-     * sets the new parent before sending it; only when the whole thread group
-     * is gone does getppid() change. No polling interval: the wait ends the
-     * moment the signal is sent; the timeout is only a safety net. */
-    unsigned long set = (1UL << (CLEAVE_SIG_PDEATH - 1)) | (1UL << (CLEAVE_SIG_RETIRE - 1));
-    struct { long tv_sec, tv_nsec; } timeout = {30, 0};
-    while (raw_syscall0(__NR_getppid) == a.parent_tgid) {
-        long sig = raw_syscall4(__NR_rt_sigtimedwait, &set, 0, &timeout, 8);
-        if (sig == CLEAVE_SIG_RETIRE) break;
+    int step = CLEAVE_STEP_NONE;
+    long rc = cleave_helper_confine(drop_uid, drop_gid, &step);
+    if (rc < 0) {
+        report(shared, CLEAVE_HELPER_FAILED, step, rc);
+        leave();
     }
-    /* Last user of the address space: exit_mmap() runs here, charged to
-     * this cgroup, after the workload has been reaped. */
-    for (;;) raw_syscall1(__NR_exit, 0);
-    return 0;
+
+    /* Wake-up on the parent's end. A pidfd needs no permission: it is readable
+     * once the whole thread group has exited. The parent-death signal is
+     * permission-checked (an unprivileged parent's is dropped for a root child)
+     * and fires per parent thread: only the fallback before Linux 5.3 uses it,
+     * armed after the credential switch, which clears it. */
+    struct helper_pollfd fds[2];
+    fds[0].fd = pidfd;
+    fds[0].events = 1 /* POLLIN */;
+    fds[1].fd = exec_pipe;
+    fds[1].events = 1 /* POLLIN */;
+    int fallback = pidfd < 0;
+    if (fallback) {
+        unsigned long set = 1UL << (CLEAVE_SIG_PDEATH - 1);
+        long sfd = raw_syscall4(__NR_signalfd4, -1, &set, 8, 02000000 /* SFD_CLOEXEC */);
+        if (sfd < 0) {
+            report(shared, CLEAVE_HELPER_FAILED, CLEAVE_STEP_PDEATHSIG, sfd);
+            leave();
+        }
+        if ((rc = raw_syscall2(__NR_prctl, PR_SET_PDEATHSIG, CLEAVE_SIG_PDEATH)) < 0) {
+            report(shared, CLEAVE_HELPER_FAILED, CLEAVE_STEP_PDEATHSIG, rc);
+            leave();
+        }
+        fds[0].fd = (int)sfd;
+    }
+    if ((rc = cleave_helper_install_filter(&step)) < 0) {
+        report(shared, CLEAVE_HELPER_FAILED, step, rc);
+        leave();
+    }
+    /* The parent may have died before the wake-up was armed. */
+    if (raw_syscall0(__NR_getppid) != parent) {
+        report(shared, CLEAVE_HELPER_FAILED, CLEAVE_STEP_PARENT_GONE, -3 /* ESRCH */);
+        leave();
+    }
+    report(shared, CLEAVE_HELPER_READY, CLEAVE_STEP_NONE, 0);
+
+    /* No timeout while the exec pipe is watched: every end of the parent's
+     * image is an event. After a stray close, and in the fallback (whose
+     * signal may be dropped), look again every second. */
+    struct helper_timespec second = {1, 0};
+    int stray = 0;
+    for (;;) {
+        struct helper_timespec left = second;
+        long n = raw_syscall5(__NR_ppoll, fds, 2, (stray || fallback) ? &left : 0, 0, 8);
+        if (n < 0 && n != -4 /* EINTR */) leave();
+        if (fds[0].revents) {
+            if (!fallback) leave(); /* the whole thread group is gone */
+            char info[128];
+            raw_syscall3(__NR_read, fds[0].fd, info, sizeof info);
+        }
+        if (fallback && raw_syscall0(__NR_getppid) != parent) leave();
+        if (fds[1].revents) {
+            /* EOF (or bytes someone wrote): exec, exit, or a stray close. */
+            if (!shares_parent_mm(parent_statm, (int)self_statm)) leave();
+            fds[1].fd = -1; /* stray: the pipe tells nothing more */
+            stray = 1;
+        } else if (n == 0 && stray && !shares_parent_mm(parent_statm, (int)self_statm)) {
+            leave();
+        }
+    }
 }

@@ -138,7 +138,7 @@ struct RunHostTests {
         let helper = try #require(helpers.first)
         #expect(ProcFS.comm(helper) == "cleanup/\(pid)")
         #expect(ProcFS.cgroupPath(helper) == "/" + path)
-        #expect(TestEnvironment.eventually(timeout: 5) { ProcFS.openDescriptorCount(helper) == 0 })
+        #expect(HelperInspection.holdsOnlyItsOwnDescriptors(helper))
 
         kill(run.pid, SIGTERM)
         let result = try run.wait()
