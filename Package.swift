@@ -34,7 +34,9 @@ let package = Package(
         .target(name: "CCleaveProbe"),
 
         .target(name: "AsyncTeardown", dependencies: ["CCleaveTeardown"]),
+        // CCleaveSpawn: pidfds and xattrs (ownership marks), which Glibc does not import.
         .target(name: "CleaveCgroups", dependencies: [
+            "CCleaveSpawn",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         // OCI runtime-spec models and validation; no dependency, so the hook and the agent can use it alone.
@@ -65,7 +67,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "CleaveCgroupsTests", dependencies: ["CleaveCgroups"]),
+        .testTarget(name: "CleaveCgroupsTests", dependencies: ["CleaveCgroups", "CCleaveSpawn"]),
         .testTarget(name: "CleaveOCITests", dependencies: ["CleaveOCI"]),
         .testTarget(name: "CleaveAgentTests", dependencies: ["CleaveAgent", "CleaveCgroups", "CleaveShim"]),
         .testTarget(name: "CleaveShimTests", dependencies: ["CleaveShim", "CleaveCgroups", "CCleaveSpawn", "AsyncTeardown"],
