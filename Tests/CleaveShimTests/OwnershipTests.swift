@@ -105,6 +105,26 @@ struct OwnershipTests {
         #expect(TestEnvironment.eventually { fx.records().isEmpty }, "records: \(fx.records())")
     }
 
+    @Test("many bundle runs given the same --id at once: exactly one wins, the others fail with 125")
+    func concurrentBundlesOneWins() throws {
+        let fx = GCFixture("idrace")
+        defer { fx.cleanup() }
+        let id = "cleave-test-same-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        let cgroup = try Cgroup(mount: #require(TestEnvironment.mount), path: "cleave/" + id)
+        defer { try? cgroup.remove(killFirst: true, timeout: .seconds(10)) }
+        let bundle = try TestBundle(TestBundle.config(args: ["sh", "-c", "sleep 2; echo ran"]))
+        defer { bundle.remove() }
+        let runs = try (0..<6).map { _ in
+            try ChildProcess([TestEnvironment.cleave, "run", "--bundle", bundle.directory, "--id", id], environment: fx.environment)
+        }
+        let results = try runs.map { try $0.wait(timeout: 60) }
+        let winners = results.filter { $0.status == 0 }
+        #expect(winners.count == 1, "\(results.map { "\($0.status) \($0.stderr)" })")
+        #expect(winners.first?.stdout == "ran\n")
+        #expect(results.allSatisfy { $0.status == 0 || $0.status == 125 }, "\(results.map { "\($0.status) \($0.stderr)" })")
+        #expect(TestEnvironment.eventually { !cgroup.exists }, "the winner's cgroup is removed after its run")
+    }
+
     @Test("a --cgroup over PATH_MAX (2,500 levels) is refused before anything is created")
     func overLongPathRefused() throws {
         let fx = GCFixture("long")
