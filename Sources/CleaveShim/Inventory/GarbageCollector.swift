@@ -95,7 +95,7 @@ public struct GarbageCollector {
             }
             // Only the cgroup this very run marked (its lock) is the record's to collect.
             guard cgroup.exists, let mark = cgroup.ownerMark(), mark.kind == .created,
-                  mark.lock == RunState.lockPath(forRecord: entry.path) else { continue }
+                  mark.lock == RunState.absolute(RunState.lockPath(forRecord: entry.path)) else { continue }
             candidates[cgroup.path] = (mark, "run \(entry.state.id): \(entry.why)")
         }
         // Deepest first, so a parent is looked at after its children.
@@ -117,7 +117,7 @@ public struct GarbageCollector {
             // Kept while its path is unresolved, or while the cgroup it made is still there,
             // so a later `cleave gc --force` still knows whose it was.
             if failedCgroups.contains(cgroup) { continue }
-            let ownLock = RunState.lockPath(forRecord: entry.path)
+            let ownLock = RunState.absolute(RunState.lockPath(forRecord: entry.path))
             let mark = (try? Cgroup(absolutePath: cgroup, mount: mount)).flatMap { $0.exists ? $0.ownerMark() : nil }
             if mark?.lock == ownLock && mark?.kind == .created
                 && (options.dryRun ? leftCgroups.contains(cgroup) : Self.isDirectory(cgroup)) { continue }

@@ -43,7 +43,7 @@ public struct Runner {
         AtomicFile.makeDirectories(RunState.directory)
         // The lock is the run's ownership (see OwnerLock): held before anything exists,
         // released by the kernel however this process ends, handed to the watcher.
-        let lock = try OwnerLock.acquire(RunState.lockPath(forRecord: record))
+        let lock = try OwnerLock.acquire(RunState.absolute(RunState.lockPath(forRecord: record)))
         var lockHandedOver = false
         defer {
             if !lockHandedOver { unlink(lock.path) }
