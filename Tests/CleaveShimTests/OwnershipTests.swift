@@ -243,4 +243,35 @@ struct OwnershipTests {
         try cgroup.freeze(false)
         #expect(TestEnvironment.eventually(timeout: 20) { !cgroup.exists })
     }
+
+    @Test("a pipe given to cleave hook poststart sees EOF as soon as the hook exits, while its follower still runs")
+    func hookFollowerKeepsNoDescriptor() throws {
+        let path = TestEnvironment.uniqueCgroupPath("hookfd")
+        defer { TestEnvironment.removeCgroup(path) }
+        let bundle = try TestBundle("{}")
+        defer { bundle.remove() }
+        let dir = bundle.directory
+        let workload = try ChildProcess([TestEnvironment.cleave, "run", "--cgroup", path, "--", "sh", "-c", "echo $$; exec sleep 60"])
+        let pid = try #require(workload.readLine().flatMap { Int32($0) })
+        var fds: [Int32] = [0, 0]
+        #expect(cleave_pipe_cloexec(&fds) == 0)
+        defer { close(fds[0]) }
+        let id = "hookfd-\(getpid())"
+        let state = #"{"ociVersion": "1.0.2", "id": "\#(id)", "status": "running", "bundle": "/tmp", "pid": \#(pid)}"#
+        let hook = try ChildProcess([TestEnvironment.cleave, "hook"], environment: ["CLEAVE_HOOK_DIR": dir, "CLEAVE_EVENT_LOG": dir + "/events.log"],
+                                    stdin: state, descriptors: [9: fds[1]])
+        close(fds[1])
+        let result = try hook.wait()
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let follower = ProcFS.allPids().first { ProcFS.readFile("/proc/\($0)/cmdline")?.contains("__follow-teardown") == true
+            && ProcFS.readFile("/proc/\($0)/cmdline")?.contains("\0\(pid)\0") == true }
+        #expect(follower != nil, "the follower waits for the container's exit")
+        var pfd = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
+        let ready = poll(&pfd, 1, 5000)
+        var byte: UInt8 = 0
+        #expect(ready == 1 && read(fds[0], &byte, 1) == 0, "EOF on the pipe once the hook has exited")
+        kill(pid, SIGTERM)
+        _ = try workload.wait()
+        if let follower { #expect(TestEnvironment.eventually(timeout: 20) { !ProcFS.isAlive(follower) }) }
+    }
 }
