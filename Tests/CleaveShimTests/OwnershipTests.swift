@@ -263,9 +263,12 @@ struct OwnershipTests {
         close(fds[1])
         let result = try hook.wait()
         #expect(result.status == 0, "stderr: \(result.stderr)")
-        let follower = ProcFS.allPids().first { ProcFS.readFile("/proc/\($0)/cmdline")?.contains("__follow-teardown") == true
-            && ProcFS.readFile("/proc/\($0)/cmdline")?.contains("\0\(pid)\0") == true }
-        #expect(follower != nil, "the follower waits for the container's exit")
+        var follower: Int32?
+        #expect(TestEnvironment.eventually {
+            follower = ProcFS.allPids().first { ProcFS.readFile("/proc/\($0)/cmdline")?.contains("__follow-teardown") == true
+                && ProcFS.readFile("/proc/\($0)/cmdline")?.contains("\0\(pid)\0") == true && ProcFS.isAlive($0) }
+            return follower != nil
+        }, "the follower waits for the container's exit")
         var pfd = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
         let ready = poll(&pfd, 1, 5000)
         var byte: UInt8 = 0
