@@ -38,7 +38,9 @@ let package = Package(
         // async teardown (the plugin compiles it with cc, libc only, as hack/build.sh does).
         .target(name: "CleaveTeardownImage", plugins: ["EmbedTeardownLibrary"]),
         .plugin(name: "EmbedTeardownLibrary", capability: .buildTool()),
+        // CCleaveSpawn: pidfds and xattrs (ownership marks), which Glibc does not import.
         .target(name: "CleaveCgroups", dependencies: [
+            "CCleaveSpawn",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         // OCI runtime-spec models and validation; no dependency, so the hook and the agent can use it alone.
@@ -69,7 +71,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "CleaveCgroupsTests", dependencies: ["CleaveCgroups"]),
+        .testTarget(name: "CleaveCgroupsTests", dependencies: ["CleaveCgroups", "CCleaveSpawn"]),
         .testTarget(name: "CleaveOCITests", dependencies: ["CleaveOCI"]),
         .testTarget(name: "CleaveAgentTests", dependencies: ["CleaveAgent", "CleaveCgroups", "CleaveShim"]),
         .testTarget(name: "CleaveShimTests", dependencies: ["CleaveShim", "CleaveCgroups", "CCleaveSpawn", "AsyncTeardown"],

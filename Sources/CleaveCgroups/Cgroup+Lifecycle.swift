@@ -4,7 +4,10 @@ extension Cgroup {
     /// mkdir -p, enabling `controllers` in cgroup.subtree_control of every
     /// ancestor from the root down to the parent — never in the leaf, which
     /// holds processes (the no-internal-process rule answers EBUSY).
-    public func create(enabling controllers: Set<String> = []) throws {
+    /// Returns the directories this call made, shallowest first (EEXIST: not
+    /// ours); on failure it removes exactly those, deepest first, and throws.
+    @discardableResult
+    public func create(enabling controllers: Set<String> = []) throws -> [Cgroup] {
         if !controllers.isEmpty {
             let available = try mount.availableControllers()
             let missing = controllers.subtracting(available)
@@ -16,17 +19,30 @@ extension Cgroup {
         var ancestors = [Cgroup]()
         var current: Cgroup? = self
         while let c = current { ancestors.insert(c, at: 0); current = c.parentCgroup }
+        var created = [Cgroup]()
         // Another manager may remove an empty ancestor between our mkdirs (ENOENT): start over.
         for attempt in 1...5 {
-            do { return try create(ancestors, enabling: controllers) } catch let error as CgroupError
-                where error.errno == ENOENT && attempt < 5 { continue }
+            do {
+                try create(ancestors, enabling: controllers, created: &created)
+                return created
+            } catch let error as CgroupError where error.errno == ENOENT && attempt < 5 {
+                continue
+            } catch {
+                Cgroup.removeCreated(created)
+                throw error
+            }
         }
+        return created
     }
 
-    private func create(_ ancestors: [Cgroup], enabling controllers: Set<String>) throws {
+    private func create(_ ancestors: [Cgroup], enabling controllers: Set<String>, created: inout [Cgroup]) throws {
         for (i, cgroup) in ancestors.enumerated() {
             if !cgroup.relativePath.isEmpty && !cgroup.exists {
-                if mkdir(cgroup.path, 0o755) != 0 && errno != EEXIST { throw CgroupError.system("mkdir", cgroup.path) }
+                if mkdir(cgroup.path, 0o755) == 0 {
+                    if !created.contains(cgroup) { created.append(cgroup) }
+                } else if errno != EEXIST {
+                    throw CgroupError.system("mkdir", cgroup.path)
+                }
             }
             guard i < ancestors.count - 1, !controllers.isEmpty else { continue }
             let enabled = Set(((try cgroup.read("cgroup.subtree_control")) ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
@@ -34,6 +50,12 @@ extension Cgroup {
             if needed.isEmpty { continue }
             try cgroup.write("cgroup.subtree_control", needed.sorted().map { "+" + $0 }.joined(separator: " "))
         }
+    }
+
+    /// rmdir of `created` (as `create` returned it), deepest first. No kill, no
+    /// recursion: a directory someone else has put a child or a process in stays.
+    public static func removeCreated(_ created: [Cgroup]) {
+        for cgroup in created.reversed() { _ = rmdir(cgroup.path) }
     }
 
     /// Waits with inotify on cgroup.events until "populated 0", or the timeout.
@@ -45,7 +67,7 @@ extension Cgroup {
         try write("cgroup.freeze", frozen ? "1" : "0")
     }
 
-    /// cgroup.kill (Linux 5.14); otherwise SIGKILL each process until empty.
+    /// cgroup.kill (Linux 5.14) kills the subtree; otherwise killEachProcess.
     public func kill() throws {
         let killFile = file("cgroup.kill")
         if access(killFile, F_OK) == 0 {
@@ -53,11 +75,7 @@ extension Cgroup {
             if err == 0 || err == ENOENT { return }
             throw CgroupError(operation: "write '1' to", path: killFile, message: errnoText(err), errno: err)
         }
-        for _ in 0..<100 {
-            guard let pids = try? processes(), !pids.isEmpty else { return }
-            for pid in pids { Glibc.kill(pid, SIGKILL) }
-            usleep(1000)
-        }
+        try killEachProcess()
     }
 
     /// rmdir. A populated cgroup is refused unless `killFirst`, which kills

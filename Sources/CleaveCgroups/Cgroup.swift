@@ -12,6 +12,7 @@ public struct Cgroup: Sendable, Hashable {
     public init(mount: CgroupMount, path: String, parent: String? = nil) throws {
         self.mount = mount
         self.relativePath = try CgroupPath.validate(path, under: parent)
+        try CgroupPath.checkLength(relativePath, mountPoint: mount.mountPoint)
     }
 
     /// From an absolute filesystem path below the mount (e.g. a watcher's argument).

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Validation of cgroup paths given by users, configs and flags. A path is
 /// relative to the cgroup2 mount; a leading "/" is allowed and dropped.
 public enum CgroupPath {
@@ -33,5 +35,19 @@ public enum CgroupPath {
             }
         }
         return normalised
+    }
+
+    /// Room kept for "/" and the longest interface file name after the directory.
+    static let fileNameReserve = 64
+
+    /// Refuses a path whose directory, or a file in it, would not fit PATH_MAX: checked
+    /// before anything is created, so mkdir -p never fails half-way on ENAMETOOLONG.
+    public static func checkLength(_ relative: String, mountPoint: String) throws {
+        let length = mountPoint.utf8.count + 1 + relative.utf8.count
+        let limit = Int(PATH_MAX) - fileNameReserve
+        if length > limit {
+            throw CgroupError(operation: "validate", path: String(relative.prefix(80)) + (relative.utf8.count > 80 ? "…" : ""),
+                              message: "is \(length) bytes long below \(mountPoint): a cgroup path may be at most \(limit) bytes (PATH_MAX \(PATH_MAX) less room for its files)")
+        }
     }
 }

@@ -69,31 +69,37 @@ struct FaultTests {
         #expect(TestEnvironment.eventually { pids.allSatisfy { !ProcFS.isAlive($0) } })
     }
 
-    @Test("gc acts only when the recorded supervisor is really gone: a live pid with its start time owns, a reused pid does not")
-    func ownerVerifiedByStartTime() throws {
+    @Test("gc acts only when the run's lock is free: a held lock owns its cgroup and record, a free one does not")
+    func ownerIsTheLock() throws {
         let fx = GCFixture("owner")
         defer { fx.cleanup() }
         let mount = try #require(TestEnvironment.mount)
         let me = getpid()
         let start = try #require(ProcFS.startTime(me))
-        func record(_ name: String, startTime: UInt64) throws -> (Cgroup, String) {
+        func record(_ name: String, held: Bool) throws -> (Cgroup, String, OwnerLock) {
             let cgroup = try Cgroup(mount: mount, path: fx.cgroupPath(name))
             try cgroup.create()
+            // The recorded supervisor is this live process either way: only the lock counts.
             let json = #"{"id":"\#(name)","name":"\#(name)","cgroup":"\#(cgroup.path)","helperPids":[],"teardown":"async","#
-                + #""status":"running","createdAt":0,"supervisorPid":\#(me),"supervisorStartTime":\#(startTime)}"#
+                + #""status":"running","createdAt":0,"supervisorPid":\#(me),"supervisorStartTime":\#(start)}"#
             let file = RunState.recordPath(id: name, supervisorPid: me, directory: fx.stateDirectory)
+            let lock = try OwnerLock.acquire(RunState.lockPath(forRecord: file))
+            #expect(try cgroup.claim(OwnerMark(kind: .created, lock: lock.path), adoptAs: .created)
+                    == .claimed(OwnerMark(kind: .created, lock: lock.path)))
             try AtomicFile.write(Array(json.utf8), to: file)
             _ = try RunState.read(from: file)
-            return (cgroup, file)
+            if !held { lock.release() }
+            return (cgroup, file, lock)
         }
-        let (live, liveFile) = try record("live", startTime: start)
-        let (reused, reusedFile) = try record("reused", startTime: start + 1)
+        let (live, liveFile, liveLock) = try record("live", held: true)
+        defer { liveLock.release() }
+        let (gone, goneFile, _) = try record("gone", held: false)
 
         let result = try fx.gc()
         #expect(result.status == 0, "\(result.findings)")
-        #expect(live.exists && access(liveFile, F_OK) == 0, "a live owner's cgroup and record stay")
-        #expect(!reused.exists && access(reusedFile, F_OK) != 0, "a reused pid is not the owner")
-        #expect(result.findings.first { $0.path == reused.path }?.detail.contains("names another process") == true, "\(result.findings)")
+        #expect(live.exists && access(liveFile, F_OK) == 0, "a held lock's cgroup and record stay")
+        #expect(!gone.exists && access(goneFile, F_OK) != 0, "a free lock owns nothing")
+        #expect(result.findings.first { $0.path == gone.path }?.detail.contains("is not held") == true, "\(result.findings)")
         #expect(ProcessIdentity.check(pid: me, startTime: start) == .alive)
         #expect(ProcessIdentity.check(pid: me, startTime: start + 1) == .reused(start))
     }

@@ -3,13 +3,14 @@ import CleaveCgroups
 import Glibc
 
 /// `cleave gc`: what `cleave run` left behind when it was killed (SIGKILL, OOM, a crash):
-/// run records whose supervisor is gone, and cgroups below cleave's parent that no live
-/// run, teardown watcher or follower owns. Empty cgroups are removed; populated ones are
-/// listed, and killed and removed only with `force`.
+/// run records whose run is gone, and cgroups cleave made (they bear its OwnerMark) whose
+/// run is gone. Empty cgroups are removed; populated ones are listed, and killed and
+/// removed only with `force`.
 ///
-/// Order matters against concurrent runs: the cgroups are listed first, then the records
-/// read (a run writes its record before it creates its cgroup), then the owners checked,
-/// then the watchers scanned (a run starts its watcher before it exits).
+/// Ownership is the run's OwnerLock, never what a process says about itself: `cleave run`
+/// holds it from before it writes its record until it exits, and hands it to its teardown
+/// watcher. A cgroup without cleave's `created` mark (made by someone else, a crun
+/// container, one a run only claimed or kept) is never touched, nor are its ancestors.
 public struct GarbageCollector {
     public struct Options: Sendable {
         public var parent: String
@@ -69,36 +70,66 @@ public struct GarbageCollector {
         var claimed = Set<String>()
         var stale = [(path: String, state: RunState, why: String)]()
         for (path, state) in records {
-            switch ownerStatus(state) {
+            switch ownerStatus(state, record: path) {
             case .alive: claimed.insert(state.cgroup)
             case .gone(let why): stale.append((path, state, why))
             case .keep: claimed.insert(state.cgroup)
             }
         }
-        claimed.formUnion(Self.watchedCgroups())
 
-        // Stale records' cgroups (they may live outside the parent) and unowned ones below it.
-        var candidates = [String: String]()
-        for cgroup in listed { candidates[cgroup.path] = "no run owns it" }
-        for entry in stale where candidates[entry.state.cgroup] != nil || Self.isDirectory(entry.state.cgroup) {
-            candidates[entry.state.cgroup] = "run \(entry.state.id): \(entry.why)"
-        }
-        // Deepest first, so a parent is looked at after its children.
-        for (path, why) in candidates.sorted(by: { depth($0.key) > depth($1.key) || (depth($0.key) == depth($1.key) && $0.key < $1.key) }) {
-            if claimed.contains(path) || claimed.contains(where: { $0.hasPrefix(path + "/") }) { continue }
-            guard let cgroup = try? Cgroup(absolutePath: path, mount: mount), !cgroup.relativePath.isEmpty else {
-                report.findings.append(.init(kind: .cgroup, path: path, action: .failed, detail: "not below the cgroup2 mount \(mount.mountPoint): left alone"))
+        // Cgroups cleave made whose run is gone, below the parent or named by a stale record
+        // (which may live outside the parent). Anything else below the parent is protected,
+        // and protects its ancestors.
+        var candidates = [String: (mark: OwnerMark, why: String)]()
+        for cgroup in listed {
+            guard let mark = cgroup.ownerMark(), mark.kind == .created, !OwnerLock.isHeld(mark.lock) else {
+                claimed.insert(cgroup.path)
                 continue
             }
-            if let finding = handle(cgroup, why: why) { report.findings.append(finding) }
+            candidates[cgroup.path] = (mark, "its run is gone (\(mark.lock) is not held)")
+        }
+        for entry in stale where !claimed.contains(entry.state.cgroup) {
+            guard let cgroup = try? Cgroup(absolutePath: entry.state.cgroup, mount: mount), !cgroup.relativePath.isEmpty else {
+                if Self.isDirectory(entry.state.cgroup) || !entry.state.cgroup.hasPrefix(mount.mountPoint + "/") {
+                    report.findings.append(.init(kind: .cgroup, path: entry.state.cgroup, action: .failed,
+                                                 detail: "not below the cgroup2 mount \(mount.mountPoint): left alone"))
+                }
+                continue
+            }
+            // Only the cgroup this very run marked (its lock) is the record's to collect.
+            guard cgroup.exists, let mark = cgroup.ownerMark(), mark.kind == .created,
+                  mark.lock == RunState.absolute(RunState.lockPath(forRecord: entry.path)) else { continue }
+            candidates[cgroup.path] = (mark, "run \(entry.state.id): \(entry.why)")
+        }
+        // Deepest first, so a parent is looked at after its children.
+        for (path, candidate) in candidates.sorted(by: { depth($0.key) > depth($1.key) || (depth($0.key) == depth($1.key) && $0.key < $1.key) }) {
+            if claimed.contains(where: { $0.utf8.starts(with: (path + "/").utf8) }) { continue }
+            guard let cgroup = try? Cgroup(absolutePath: path, mount: mount), !cgroup.relativePath.isEmpty else { continue }
+            // Hold the gone run's lock while acting, and check the mark is still the same:
+            // a run that claims the cgroup meanwhile (taking over a stale mark) waits for us.
+            guard let lock = OwnerLock.takeIfFree(candidate.mark.lock) else { continue }
+            defer { lock.release() }
+            guard cgroup.ownerMark() == candidate.mark else { continue }
+            if let finding = handle(cgroup, why: candidate.why) { report.findings.append(finding) }
         }
 
         let leftCgroups = Set(report.findings.filter { $0.kind == .cgroup && $0.action == .left }.map(\.path))
+        let failedCgroups = Set(report.findings.filter { $0.kind == .cgroup && $0.action == .failed }.map(\.path))
         for entry in stale {
-            // A watcher still owns its cgroup (the usual state while an async teardown runs).
-            if claimed.contains(entry.state.cgroup) { continue }
-            // Kept with its cgroup, so a later `cleave gc --force` still knows whose it was.
-            if options.dryRun ? leftCgroups.contains(entry.state.cgroup) : Self.isDirectory(entry.state.cgroup) { continue }
+            let cgroup = entry.state.cgroup
+            // Kept while its path is unresolved, or while the cgroup it made is still there,
+            // so a later `cleave gc --force` still knows whose it was.
+            if failedCgroups.contains(cgroup) { continue }
+            let ownLock = RunState.absolute(RunState.lockPath(forRecord: entry.path))
+            let mark = (try? Cgroup(absolutePath: cgroup, mount: mount)).flatMap { $0.exists ? $0.ownerMark() : nil }
+            if mark?.lock == ownLock && mark?.kind == .created
+                && (options.dryRun ? leftCgroups.contains(cgroup) : Self.isDirectory(cgroup)) { continue }
+            // A cgroup the dead run only claimed (it existed) is released for later runs.
+            if !options.dryRun, let mark, mark.lock == ownLock, mark.kind != .created,
+               let claimedCgroup = try? Cgroup(absolutePath: cgroup, mount: mount) {
+                claimedCgroup.releaseMark(mark)
+            }
+            if !options.dryRun { unlink(ownLock) }
             if options.dryRun {
                 report.findings.append(.init(kind: .state, path: entry.path, action: .wouldRemove, detail: entry.why))
             } else if unlink(entry.path) == 0 || errno == ENOENT {
@@ -137,9 +168,6 @@ public struct GarbageCollector {
                 return .init(kind: .cgroup, path: cgroup.path, action: .failed, detail: "\(error)")
             }
         }
-        // Its record may be in another state directory, or predate records: a live `cleave run`
-        // parenting a process in it still owns it.
-        if Self.liveSupervisor(of: pids) != nil { return nil }
         let description = "populated: \(pids.count) process\(pids.count == 1 ? "" : "es")\(who.isEmpty ? "" : ": " + who); \(why)"
         guard options.force else {
             return .init(kind: .cgroup, path: cgroup.path, action: .left,
@@ -187,44 +215,13 @@ public struct GarbageCollector {
 
     enum OwnerStatus { case alive, gone(String), keep }
 
-    private func ownerStatus(_ state: RunState) -> OwnerStatus {
-        guard let pid = state.supervisorPid else {
-            return .keep   // not written by a cleave that records its owner: never guess
-        }
-        switch ProcessIdentity.check(pid: pid, startTime: state.supervisorStartTime) {
-        case .alive:
-            return .alive
-        case .gone:
-            if state.keepCgroup == true { return .keep }
-            return .gone("supervisor \(pid) is gone")
-        case .reused(let now):
-            if state.keepCgroup == true { return .keep }
-            return .gone("supervisor \(pid) is gone (the pid now names another process, started at tick \(now), not \(state.supervisorStartTime ?? 0))")
-        }
-    }
-
-    /// The live `cleave run` (or `cleave verify`) that is the parent of one of `pids`, if any.
-    static func liveSupervisor(of pids: [Int32]) -> Int32? {
-        for pid in pids {
-            guard let ppid = ProcFS.parentPid(pid), ppid > 1, ProcFS.comm(ppid) == "cleave", ProcFS.isAlive(ppid),
-                  let cmdline = ProcFS.readFile("/proc/\(ppid)/cmdline", limit: 4096) else { continue }
-            let args = cmdline.split(separator: "\0", omittingEmptySubsequences: false)
-            if args.count > 1, args[1] == "run" || args[1] == "verify" { return ppid }
-        }
-        return nil
-    }
-
-    /// Cgroups a live `cleave __watch-teardown` or `__follow-teardown` is waiting on.
-    static func watchedCgroups() -> Set<String> {
-        var result = Set<String>()
-        for pid in ProcFS.allPids() {
-            guard let cmdline = ProcFS.readFile("/proc/\(pid)/cmdline", limit: 64 << 10) else { continue }
-            let args = cmdline.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
-            guard args.count > 3, args[1] == "__watch-teardown" || args[1] == "__follow-teardown",
-                  let flag = args.firstIndex(of: "--cgroup"), flag + 1 < args.count, ProcFS.isAlive(pid) else { continue }
-            result.insert(args[flag + 1])
-        }
-        return result
+    /// A run owns its record while its lock is held (by `cleave run` or its watcher).
+    private func ownerStatus(_ state: RunState, record: String) -> OwnerStatus {
+        let lock = RunState.lockPath(forRecord: record)
+        if OwnerLock.isHeld(lock) { return .alive }
+        if state.keepCgroup == true { return .keep }
+        let supervisor = state.supervisorPid.map { "supervisor \($0)" } ?? "its cleave run"
+        return .gone("\(supervisor) is gone (\(lock) is not held)")
     }
 }
 

@@ -41,13 +41,29 @@ public struct Runner {
         state.keepCgroup = request.keepCgroup ? true : nil
         let record = RunState.recordPath(id: identity.id, supervisorPid: me)
         try StateDirectory.prepare(RunState.directory)
+        // The lock is the run's ownership (see OwnerLock): held before anything exists,
+        // released by the kernel however this process ends, handed to the watcher.
+        let lock = try OwnerLock.acquire(RunState.absolute(RunState.lockPath(forRecord: record)))
+        var lockHandedOver = false
+        defer {
+            if !lockHandedOver { unlink(lock.path) }
+            lock.release()
+        }
         try state.write(to: record)
         var keepRecord = false
         defer { if !keepRecord { unlink(record) } }
-        let created = try CgroupSetup.prepare(cgroup, limits: request.limits, mount: mount)
-        // From here on every failure must remove what we created.
-        var cleanupOnFailure = created
-        defer { if cleanupOnFailure { try? cgroup.remove(killFirst: true, timeout: .seconds(5)) } }
+        // mkdir and claim under one lock shared by every run: a run that made the cgroup is
+        // the one that claims it, never one that found it existing a moment later.
+        let setupLock = try OwnerLock.acquire(RunState.directory + "/cgroup-setup.lock")
+        let setup: CgroupSetup.Placement
+        do {
+            defer { setupLock.release() }
+            setup = try CgroupSetup.prepare(cgroup, limits: request.limits, mount: mount,
+                                                lock: lock.path, keep: request.keepCgroup)
+        }
+        // From here on every failure must undo exactly what we made.
+        var cleanupOnFailure = true
+        defer { if cleanupOnFailure { setup.undo() } }
 
         if request.teardown == .async {
             // A bundle's environment is the workload's own: look in cleave's too.
@@ -123,7 +139,9 @@ public struct Runner {
 
         // The record stays while someone may still act on the cgroup: the watcher removes it
         // when the teardown ends, and a kept cgroup keeps it (gc leaves both alone).
-        keepRecord = finishTeardown(cgroup: cgroup, created: created, state: &state, record: record) || request.keepCgroup
+        let finish = finishTeardown(setup, state: &state, record: record, lock: lock)
+        lockHandedOver = finish.watcher
+        keepRecord = finish.keepRecord || request.keepCgroup
         try? request.hooks?.run(.poststop, pid: nil)
         return status.shellCode
     }
@@ -170,11 +188,16 @@ public struct Runner {
 
     /// Removes the cgroup now if it is already empty, otherwise hands it to
     /// the detached watcher; either way cleave returns without waiting.
-    /// Returns true when the run's record must stay (the watcher or `cleave gc` removes it).
-    private func finishTeardown(cgroup: Cgroup, created: Bool, state: inout RunState, record: String) -> Bool {
+    /// keepRecord: the run's record must stay (the watcher or `cleave gc` removes it);
+    /// watcher: a watcher was started and holds the run's lock from now on.
+    private func finishTeardown(_ placement: CgroupSetup.Placement, state: inout RunState, record: String,
+                                lock: OwnerLock) -> (keepRecord: Bool, watcher: Bool) {
+        let cgroup = placement.cgroup
         let populated = (try? cgroup.isPopulated()) ?? false
         if !populated {
-            if !request.keepCgroup && created {
+            if request.keepCgroup || !placement.owned {
+                placement.releaseMark()
+            } else {
                 do {
                     try cgroup.remove(killFirst: false, timeout: .seconds(2))
                     state.status = .removed
@@ -182,21 +205,24 @@ public struct Runner {
                     try? writeState(state, record: nil)
                 } catch {
                     Console.warning("could not remove cgroup \(cgroup.path): \(error); it is left for 'cleave gc'")
-                    return true
+                    return (true, false)
                 }
             }
-            return false
+            return (false, false)
         }
         do {
             var options = TeardownWatcher.Options(cgroupPath: cgroup.path, timeout: request.teardownTimeout,
-                                                  keepCgroup: request.keepCgroup || !created,
+                                                  keepCgroup: request.keepCgroup,
                                                   stateFile: request.stateFile, log: events)
+            options.existing = !placement.owned
+            options.mark = placement.mark
             options.record = request.keepCgroup ? nil : record
-            try TeardownWatcher.launch(options)
+            try TeardownWatcher.launch(options, lock: lock)
+            return (true, true)
         } catch {
             Console.warning("could not start the teardown watcher: \(error); cgroup \(cgroup.path) is left for 'cleave gc'")
+            return (true, false)
         }
-        return true
     }
 
     /// The --state-file (when given) and the run's record under RunState.directory.

@@ -1,3 +1,4 @@
+import CCleaveSpawn
 import CleaveCgroups
 import Glibc
 
@@ -16,6 +17,13 @@ public enum TeardownWatcher {
         public var log: EventLog
         /// The run's record under RunState.directory, removed when the watch ends.
         public var record: String?
+        /// The cgroup existed before the run: never killed nor removed, only its mark released.
+        public var existing = false
+        /// The run's mark on the cgroup: the watcher acts only while the cgroup still bears it
+        /// (nil: cgroupfs keeps no attributes).
+        public var mark: OwnerMark?
+        /// The run's OwnerLock file, held through the inherited descriptor 3 and removed at the end.
+        public var lockPath: String?
 
         public init(cgroupPath: String, timeout: Duration, keepCgroup: Bool, stateFile: String?, log: EventLog) {
             self.cgroupPath = cgroupPath; self.timeout = timeout; self.keepCgroup = keepCgroup
@@ -23,9 +31,11 @@ public enum TeardownWatcher {
         }
     }
 
-    /// Starts `cleave __watch-teardown ...` detached. Returns its pid.
+    /// Starts `cleave __watch-teardown ...` detached, holding the run's lock as its
+    /// descriptor 3 (the lock, shared with the supervisor's open file, outlives cleave).
+    /// Returns its pid.
     @discardableResult
-    public static func launch(_ options: Options) throws -> Int32 {
+    public static func launch(_ options: Options, lock: OwnerLock) throws -> Int32 {
         guard let exe = Executable.path() else { throw ShimError("cannot find the cleave executable for the teardown watcher") }
         var args = [exe, "__watch-teardown", "--cgroup", options.cgroupPath,
                     "--timeout-ms", String(Int64(options.timeout.seconds * 1000)),
@@ -33,7 +43,10 @@ public enum TeardownWatcher {
         if options.keepCgroup { args.append("--keep-cgroup") }
         if let state = options.stateFile { args += ["--state-file", state] }
         if let record = options.record { args += ["--record", record] }
-        return try DetachedProcess.spawn(args)
+        if options.existing { args.append("--existing") }
+        if let mark = options.mark { args += ["--mark", mark.description] }
+        args += ["--lock", lock.path]
+        return try DetachedProcess.spawn(args, passing: lock.descriptor)
     }
 
     /// The watcher's body. Returns true when the teardown finished in time.
@@ -52,30 +65,60 @@ public enum TeardownWatcher {
         let emptied = (try? cgroup.waitUntilEmpty(timeout: options.timeout)) ?? !cgroup.exists
         let waited = Double(Clock.monotonicNanoseconds() - started) / 1e9
         var timedOut = false
+        // Removed and made again by someone else meanwhile: not ours any more.
+        let stillOurs = options.mark.map { cgroup.ownerMark() == $0 } ?? true
+        let mayKill = !options.existing && stillOurs
+        let mayRemove = mayKill && !options.keepCgroup
         if emptied {
             options.log.append("teardown-finished", cgroup: options.cgroupPath,
                                message: "cgroup empty after \(Int(waited * 1000)) ms", seconds: waited)
-            if !options.keepCgroup { remove(cgroup, kill: false, options: options) }
+            if mayRemove { remove(cgroup, kill: false, options: options) }
         } else {
             timedOut = true
+            let action = mayRemove ? "killing the cgroup"
+                : mayKill ? "killing its processes; the cgroup is kept (--keep-cgroup)"
+                : options.existing ? "left alone: the cgroup existed before the run, cleave neither kills nor removes it"
+                : "left alone: the cgroup no longer bears this run's mark"
             options.log.append("teardown-timeout", cgroup: options.cgroupPath,
-                               message: "still populated after --teardown-timeout (\(options.timeout.seconds) s): killing the cgroup",
+                               message: "still populated after --teardown-timeout (\(options.timeout.seconds) s): \(action)",
                                seconds: waited)
-            remove(cgroup, kill: true, options: options)
+            if mayRemove {
+                remove(cgroup, kill: true, options: options)
+            } else if mayKill {
+                do {
+                    try cgroup.kill()
+                    _ = try cgroup.waitUntilEmpty(timeout: .seconds(10))
+                    options.log.append("cgroup-killed", cgroup: options.cgroupPath, message: "killed; kept (--keep-cgroup)")
+                } catch {
+                    options.log.append("kill-error", cgroup: options.cgroupPath, message: "\(error)")
+                }
+            }
         }
+        // Kept or existing: no longer cleave's. A removal that failed keeps the mark for gc.
+        if let mark = options.mark, !mayRemove { cgroup.releaseMark(mark) }
         if let stateFile = options.stateFile, var state = try? RunState.read(from: stateFile) {
             state.teardownTimedOut = timedOut
             if !cgroup.exists { state.status = .removed; state.cgroupRemovedAt = Clock.wallSeconds() }
             try? state.write(to: stateFile)
         }
-        // A cgroup that could not be removed keeps its record, for `cleave gc`.
-        if let record = options.record, options.keepCgroup || !cgroup.exists { unlink(record) }
+        // A cgroup that could not be removed keeps its record and its mark, for `cleave gc`.
+        if let record = options.record, !mayRemove || !cgroup.exists { unlink(record) }
+        if let lock = options.lockPath { unlink(lock) }
         return !timedOut
     }
 
+    /// Kills (cgroup.kill: the whole subtree) and removes the run's cgroup; never a child
+    /// cgroup cleave did not make: one found inside leaves the cgroup in place.
     private static func remove(_ cgroup: Cgroup, kill: Bool, options: Options) {
         do {
-            try cgroup.remove(killFirst: kill, timeout: .seconds(10))
+            if kill {
+                try cgroup.kill()
+                _ = try cgroup.waitUntilEmpty(timeout: .seconds(10))
+            }
+            if let children = try? cgroup.children(), !children.isEmpty {
+                throw ShimError("\(cgroup.path) has \(children.count) child cgroup(s) cleave did not create (\(children.prefix(3).map(\.path).joined(separator: ", "))): left in place")
+            }
+            try cgroup.remove(killFirst: false, timeout: .seconds(10))
             options.log.append("cgroup-removed", cgroup: options.cgroupPath, message: kill ? "killed and removed" : "removed")
         } catch {
             options.log.append("remove-error", cgroup: options.cgroupPath, message: "\(error)")
@@ -86,7 +129,9 @@ public enum TeardownWatcher {
 /// posix_spawn in a new session with stdio on /dev/null, so the process
 /// outlives cleave and no terminal signal reaches it.
 public enum DetachedProcess {
-    /// `passing` becomes the new process's fd 3 (a pidfd it must hold from its first instant).
+    /// `passing` becomes the new process's fd 3 (a pidfd or lock it must hold from its first
+    /// instant). Every other descriptor from 3 up is closed in the child: whatever cleave
+    /// inherited (a caller's pipe among them) must not stay open for the whole teardown.
     public static func spawn(_ args: [String], passing descriptor: Int32? = nil) throws -> Int32 {
         var attributes = CleanSpawnAttributes(newSession: true)
         defer { attributes.destroy() }
@@ -97,6 +142,8 @@ public enum DetachedProcess {
             posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
         }
         if let descriptor { posix_spawn_file_actions_adddup2(&actions, descriptor, 3) }
+        let closeRC = cleave_spawn_add_closefrom(&actions, descriptor == nil ? 3 : 4)
+        guard closeRC == 0 else { throw ShimError("cannot start \(args[0]): closefrom: \(String(cString: strerror(closeRC)))") }
         let argv = CStringArray(args)
         defer { argv.free() }
         var pid: pid_t = 0

@@ -8,9 +8,12 @@ struct GCCommand: ParsableCommand {
         commandName: "gc",
         abstract: "Clean up what runs left behind when cleave itself was killed.",
         discussion: """
-        Looks at the run records in the state directory and the cgroups below the parent. A record \
-        whose `cleave run` is gone (its pid checked through a pidfd against the recorded start time) \
-        is stale; a cgroup no live run, teardown watcher or follower owns is orphaned. Empty orphaned \
+        Looks at the run records in the state directory and the cgroups below the parent. A run \
+        owns its record and its cgroup while its lock (<record>.lock, an flock held by `cleave run` \
+        and handed to its teardown watcher) is held; nothing a process says about itself (its name, \
+        its arguments) counts. Only cgroups cleave made itself (marked with the trusted.cleave.owner \
+        extended attribute) are ever collected: anything else below the parent, a container's cgroup \
+        or one a run was given ready-made, is left alone with its ancestors. Empty orphaned \
         cgroups are removed; populated ones are listed, and killed and removed only with --force. \
         A stale record is removed once its cgroup is gone. Runs started with --keep-cgroup are left alone.
         Exit status: 0 when nothing is left, 1 when orphans are left (populated without --force, \

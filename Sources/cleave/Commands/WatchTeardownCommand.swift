@@ -1,4 +1,5 @@
 import ArgumentParser
+import CleaveCgroups
 import CleaveShim
 
 /// The detached watcher `cleave run` starts when a helper is still tearing
@@ -13,6 +14,9 @@ struct WatchTeardownCommand: ParsableCommand {
     @Option(name: .customLong("state-file")) var stateFile: String?
     @Flag(name: .customLong("keep-cgroup")) var keepCgroup = false
     @Option var record: String?
+    @Flag var existing = false
+    @Option var mark: String?
+    @Option var lock: String?
 
     func run() throws {
         // The deadline arithmetic downstream needs a sane range, as --teardown-timeout has.
@@ -22,6 +26,9 @@ struct WatchTeardownCommand: ParsableCommand {
         var options = TeardownWatcher.Options(cgroupPath: cgroup, timeout: .milliseconds(timeoutMs),
                                               keepCgroup: keepCgroup, stateFile: stateFile, log: EventLog(path: log))
         options.record = record
+        options.existing = existing
+        options.mark = mark.flatMap(OwnerMark.init(description:))
+        options.lockPath = lock
         let ok = TeardownWatcher.watch(options)
         throw ExitCode(ok ? 0 : 1)
     }

@@ -11,7 +11,8 @@ final class ChildProcess {
     private var stdoutBuffer = [UInt8]()
     private(set) var status: Int32?
 
-    init(_ args: [String], environment: [String: String] = [:], stdin: String? = nil) throws {
+    /// `descriptors` (target: source) are given to the child besides stdio.
+    init(_ args: [String], environment: [String: String] = [:], stdin: String? = nil, descriptors: [Int32: Int32] = [:]) throws {
         var out: [Int32] = [0, 0], err: [Int32] = [0, 0], inp: [Int32] = [0, 0]
         precondition(cleave_pipe_cloexec(&out) == 0 && cleave_pipe_cloexec(&err) == 0 && cleave_pipe_cloexec(&inp) == 0)
         var actions = posix_spawn_file_actions_t()
@@ -20,6 +21,7 @@ final class ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, inp[0], 0)
         posix_spawn_file_actions_adddup2(&actions, out[1], 1)
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+        for (target, source) in descriptors { posix_spawn_file_actions_adddup2(&actions, source, target) }
         var env = EnvironmentList.current()
         for (k, v) in environment { env[k] = v }
         let argv = args.map { strdup($0) } + [nil]

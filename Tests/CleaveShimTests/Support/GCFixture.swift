@@ -115,13 +115,19 @@ struct GCFixture {
         TestEnvironment.removeTree(stateDirectory)
     }
 
-    /// The detached `cleave __watch-teardown` waiting on `cgroup`, if one runs.
-    static func watcherPid(for cgroup: Cgroup) -> Int32? {
-        ProcFS.allPids().first { pid in
-            guard let cmdline = ProcFS.readFile("/proc/\(pid)/cmdline") else { return false }
-            let args = cmdline.split(separator: "\0").map(String.init)
-            return args.count > 3 && args[1] == "__watch-teardown" && args.contains(cgroup.path) && ProcFS.isAlive(pid)
+    /// The detached `cleave __watch-teardown` waiting on `cgroup`, once it runs (nil after
+    /// `timeout` seconds): cleave starts it just before it exits, so it is waited for.
+    static func watcherPid(for cgroup: Cgroup, timeout: Double = 10) -> Int32? {
+        var found: Int32?
+        _ = TestEnvironment.eventually(timeout: timeout) {
+            found = ProcFS.allPids().first { pid in
+                guard let cmdline = ProcFS.readFile("/proc/\(pid)/cmdline") else { return false }
+                let args = cmdline.split(separator: "\0").map(String.init)
+                return args.count > 3 && args[1] == "__watch-teardown" && args.contains(cgroup.path) && ProcFS.isAlive(pid)
+            }
+            return found != nil
         }
+        return found
     }
 
     /// Freezes `cgroup` and waits until the kernel says it is frozen.
