@@ -19,9 +19,9 @@ struct WorkloadLauncher {
             guard let library = TeardownLibrary.locate(environment: env.dictionary) else {
                 throw ShimError("\(TeardownLibrary.fileName) not found next to cleave (set CLEAVE_TEARDOWN_LIBRARY)")
             }
-            if options.command == nil {
-                env["LD_PRELOAD"] = library + (env["LD_PRELOAD"].map { ":" + $0 } ?? "")
-            }
+            // A command too, as `cleave run` would start it (a program with a helper
+            // of its own, like QEMU's -async-teardown, then has two).
+            env["LD_PRELOAD"] = library + (env["LD_PRELOAD"].map { ":" + $0 } ?? "")
             env["CLEAVE_TEARDOWN"] = nil
         case .sync:
             env["CLEAVE_TEARDOWN"] = "off"
@@ -31,7 +31,7 @@ struct WorkloadLauncher {
             argv = command
         } else {
             guard let exe = Executable.path() else { throw ShimError("cannot find the cleave executable") }
-            argv = [exe, "probe", "alloc", String(options.size)] + (options.threads > 1 ? ["--threads", String(options.threads)] : [])
+            argv = [exe, "probe", "alloc", String(options.probeSize)] + (options.threads > 1 ? ["--threads", String(options.threads)] : [])
         }
         let executable = try CommandResolver.resolve(argv[0], path: env["PATH"])
 

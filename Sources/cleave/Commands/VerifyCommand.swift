@@ -16,8 +16,8 @@ struct VerifyCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Memory the workload allocates and touches (4 KiB pages).")
-    var size: String = "1G"
+    @Option(help: "Memory the probe allocates and touches (4 KiB pages; default 1G). With a command: check its allocation against this; without, against what it had charged.")
+    var size: String?
     @Option(help: "async, sync or both.")
     var mode: String = "both"
     @Option(help: "Touch the memory from N threads (the probe stays multi-threaded).")
@@ -33,7 +33,7 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         var options = VerifyOptions()
-        options.size = try RunOptionsParser.size(size, option: "--size")
+        options.size = try size.map { try RunOptionsParser.size($0, option: "--size") }
         switch mode {
         case "async": options.modes = [.async]
         case "sync": options.modes = [.sync]
