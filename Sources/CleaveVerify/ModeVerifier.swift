@@ -13,6 +13,9 @@ struct ModeVerifier {
     /// The process memory after the teardown may keep a little (page tables
     /// freed lazily, kernel objects): allow 8 MiB or 3 % of the reference.
     private func margin(_ reference: Double) -> Double { max(8 * 1_048_576, 0.03 * reference) }
+    /// What the allocation is checked against: the probe's size, or a command's
+    /// --size; nil for a command without one (then what it had charged).
+    private var size: UInt64? { options.command == nil ? options.probeSize : options.size }
     /// Below this a command "allocated nothing": the noise of a small program.
     private static let minimumCharge = 1.0 * 1_048_576
 
@@ -61,12 +64,12 @@ struct ModeVerifier {
         readings.append(Reading("memory.cache.before_end", beforeSplit.map { Double($0.cache) }, "bytes",
                                 note: "memory.stat \(MemoryBreakdown.cacheDescription): page cache and reclaimable slab"))
         let charged = (process(beforeSplit) ?? 0) - (process(baselineSplit) ?? 0)
-        let reference = options.size.map(Double.init) ?? charged
-        readings.append(Reading("reference", memoryAvailable ? reference : options.size.map(Double.init), "bytes",
-                                note: options.size == nil ? "no --size: the process memory charged before the end" : "--size"))
-        let checkOne = options.size == nil ? "the command has process memory charged before the end (the reference)"
+        let reference = size.map { Double($0) } ?? charged
+        readings.append(Reading("reference", memoryAvailable ? reference : size.map { Double($0) }, "bytes",
+                                note: size == nil ? "no --size: the process memory charged before the end" : (options.command == nil ? "the probe's size" : "--size")))
+        let checkOne = size == nil ? "the command has process memory charged before the end (the reference)"
                                            : "\(processWhat) covers the allocation before the end"
-        if memoryAvailable, let size = options.size {
+        if memoryAvailable, let size = size {
             check("1.memory-charged", checkOne,
                   expected: ">= \(ByteSize.format(UInt64(0.9 * Double(size)))) (90% of \(ByteSize.format(size)))",
                   observed: ByteSize.format(UInt64(max(0, charged))), charged >= 0.9 * Double(size))
@@ -75,7 +78,7 @@ struct ModeVerifier {
                   observed: ByteSize.format(UInt64(max(0, charged))), charged >= Self.minimumCharge)
         } else {
             check("1.memory-charged", checkOne,
-                  expected: options.size.map { ">= 90% of \(ByteSize.format($0))" } ?? "memory charged", observed: noMemory, nil)
+                  expected: size.map { ">= 90% of \(ByteSize.format($0))" } ?? "memory charged", observed: noMemory, nil)
         }
 
         // 2. The helper exists, is named cleanup/<pid>, and sits in the workload's cgroup.
