@@ -46,16 +46,14 @@ public enum ManagedCgroups {
             if onlyUnderParent && !under { continue }
             // A record may name anything (a stale or hand-written file): only the cgroup2 mount is read.
             guard let cgroup = try? Cgroup(absolutePath: state.cgroup, mount: mount), !cgroup.relativePath.isEmpty else { continue }
-            var entry = cgroup.exists ? describe(cgroup) : nil
-            if entry == nil {
-                entry = ManagedCgroup(path: cgroup.path, state: .missing, pids: [], helperPids: [], memoryCurrent: nil, ageSeconds: nil)
-            }
-            entry!.run = state.id
-            entry!.record = file
-            entry!.runStatus = state.status.rawValue
-            entry!.supervisorPid = state.supervisorPid
+            var entry = (cgroup.exists ? describe(cgroup) : nil)
+                ?? ManagedCgroup(path: cgroup.path, state: .missing, pids: [], helperPids: [], memoryCurrent: nil, ageSeconds: nil)
+            entry.run = state.id
+            entry.record = file
+            entry.runStatus = state.status.rawValue
+            entry.supervisorPid = state.supervisorPid
             named.insert(cgroup.path)
-            result.append(entry!)
+            result.append(entry)
         }
         if root.exists {
             var queue = (try? root.children()) ?? []
