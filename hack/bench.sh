@@ -3,26 +3,34 @@
 # exit latency, memory release time and teardown start delay (cleave sync and
 # async, QEMU with and without -async-teardown), spawn cost (posix_spawn,
 # cgexec, systemd-run, crun; on this host and inside the VM tier, where crun
-# runs), and the helper's set-up cost.
-# Usage: hack/bench.sh [--quick] [--reps N] [--out DIR] [--baseline CLEAVE]   (default out: results/)
+# runs), the helper's set-up cost, and a table of real programs (the JVM with
+# 4 KiB pages and THP, Redis, Node, Python: 2 GiB each, 256 MiB with --quick)
+# with cleave run async and sync and with the preload alone.
+# Usage: hack/bench.sh [--quick] [--real-only] [--reps N] [--out DIR] [--baseline CLEAVE]   (default out: results/)
 #   --baseline: another cleave build measured beside this one in the spawn rounds
+#   --real-only: only the real-program table (results-real.md, results-real.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 args=()
 out=results
+real_only=
 while (($#)); do
   case "$1" in
     --quick) args+=(--quick) ;;
+    --real-only) real_only=1 ;;
     --reps) args+=(--reps "$2"); shift ;;
     --out) out=$2; shift ;;
     --baseline) args+=(--baseline "$(realpath "$2")"); shift ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift
 done
 hack/setup.sh
 bin=$(hack/build.sh release | tail -n 1)
+if [ -n "$real_only" ]; then
+  exec /usr/bin/python3 hack/bench/bench.py --real-only --cleave "$bin/cleave" --out "$out" "${args[@]}"
+fi
 cc -O2 -Wall -I Sources/CCleaveTeardown/include hack/bench/helper_init.c Sources/CCleaveTeardown/*.c -o "$bin/cleave-bench-helper-init"
 # Spawn cost where crun runs: this host's hybrid cgroups make crun refuse, so
 # that part is also measured inside the VM tier (pure cgroup v2), all variants

@@ -13,6 +13,9 @@ packages=(
   crun                # OCI hook tests in the VM tier, spawn benchmark
   cgroup-tools        # cgexec, for the spawn benchmark
   python3-matplotlib  # hack/bench.sh plots (Debian's /usr/bin/python3)
+  # The real-program tier (RealProgramTests) and the benchmark's real-program table
+  openjdk-17-jre-headless redis-server redis-tools nodejs python3
+  util-linux gosu     # setpriv, runuser; gosu: privilege-dropping launchers
 )
 
 missing=()
@@ -24,8 +27,26 @@ if ((${#missing[@]})); then
   [ "$(id -u)" = 0 ] || { echo "setup: need root to install: ${missing[*]}" >&2; exit 1; }
   echo "setup: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
+  # A package's maintainer scripts must not start a service (redis-server's
+  # would leave a redis listening on 6379 on every test machine): invoke-rc.d
+  # obeys policy-rc.d, and exit status 101 means "action forbidden". Ours is
+  # removed afterwards unless one was already there.
+  policy=/usr/sbin/policy-rc.d own_policy=
+  if [ ! -e "$policy" ]; then
+    own_policy=1
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ -z "$own_policy" ] || { rm -f "$policy"; trap - EXIT; }
+fi
+
+# Even with the policy, systemd would start redis-server at the next boot: the
+# tests start their own redis on a free port, the packaged service stays off.
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ] &&
+   systemctl is-enabled --quiet redis-server 2>/dev/null; then
+  systemctl disable --now redis-server >&2 || echo "setup: warning: cannot disable redis-server.service" >&2
 fi
 
 # Python tools for the agent's tests, in a venv of Debian's python3 (also seen

@@ -12,7 +12,7 @@ public enum ReportRenderer {
 
     public static func table(_ report: VerifyReport) -> String {
         var out = "cleave verify \(report.version) — kernel \(report.host.kernel), cgroup2 at \(report.host.cgroupMount) (\(report.host.unified ? "unified" : "hybrid"); controllers: \(report.host.controllers.joined(separator: " ")))\n"
-        out += "workload: \(report.workload.joined(separator: " "))  size \(ByteSize.format(report.sizeBytes))\(report.threads > 1 ? ", \(report.threads) threads" : "")\n"
+        out += "workload: \(report.workload.joined(separator: " "))  \(report.sizeBytes.map { "size \(ByteSize.format($0))" } ?? "no --size: checked against what it had charged")\(report.threads > 1 ? ", \(report.threads) threads" : "")\n"
         for mode in report.modes {
             out += "\n[\(mode.mode)] cgroup \(mode.cgroup)\n"
             out += "  method: \(mode.method)\n"

@@ -15,7 +15,7 @@ public struct Verifier {
     }
 
     public func run() throws -> VerifyReport {
-        guard options.size >= 1 << 20 else { throw ShimError("--size: at least 1M is needed to tell the allocation from noise") }
+        if let size = options.size, size < 1 << 20 { throw ShimError("--size: at least 1M is needed to tell the allocation from noise") }
         let mount = try CgroupMount.discover()
         let available = try mount.availableControllers()
         let memoryAvailable = available.contains("memory")
@@ -44,11 +44,11 @@ public struct Verifier {
         case .fail: summary = "failed: " + failed.joined(separator: ", ")
         case .partial: summary = "partial: no check failed, but \(unavailable.joined(separator: ", ")) could not be made here (no memory controller in \(mount.mountPoint)); run on a pure cgroup v2 host, or hack/vm.sh"
         }
-        let workload = options.command ?? ["cleave", "probe", "alloc", String(options.size)]
+        let workload = options.command ?? ["cleave", "probe", "alloc", String(options.probeSize)]
         return VerifyReport(version: version,
                             host: .init(kernel: Self.kernelRelease(), cgroupMount: mount.mountPoint, unified: mount.isUnified,
                                         controllers: available.sorted(), memoryController: memoryAvailable),
-                            sizeBytes: options.size, threads: options.threads, workload: workload,
+                            sizeBytes: options.command == nil ? options.probeSize : options.size, threads: options.threads, workload: workload,
                             modes: modes, exitLatencyRatio: ratio, verdict: verdict, summary: summary)
     }
 

@@ -2,7 +2,11 @@ import CleaveShim
 
 /// What `cleave verify` runs and how.
 public struct VerifyOptions: Sendable {
-    public var size: UInt64 = 1 << 30
+    /// --size. The probe allocates it (1 GiB when nil); a command is checked
+    /// against it only when given, else against what it really had charged.
+    public var size: UInt64?
+    /// What the probe allocates.
+    public var probeSize: UInt64 { size ?? 1 << 30 }
     public var modes: [TeardownMode] = [.async]
     public var threads = 1
     /// Parent cgroup for the fresh cgroups, below the cgroup2 mount.

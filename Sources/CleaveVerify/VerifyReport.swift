@@ -20,7 +20,9 @@ public struct VerifyReport: Codable, Sendable {
     public var tool = "cleave verify"
     public var version: String
     public var host: Host
-    public var sizeBytes: UInt64
+    /// The probe's size, or a command's --size; nil for a command without one
+    /// (each mode's `reference` reading is then what it had charged).
+    public var sizeBytes: UInt64?
     public var threads: Int
     public var workload: [String]
     public var modes: [ModeReport]

@@ -4,9 +4,9 @@ import CleaveShim
 import Glibc
 
 /// Starts verify's workload in its cgroup and waits until it has allocated:
-/// the probe says `ready <pid>`; any other command is ready once
-/// memory.current stops growing (or after a short settle without a memory
-/// controller).
+/// the probe says `ready <pid>`; any other command is ready once it is quiet
+/// (memory.current stops growing and it stops using CPU; a short settle
+/// without a memory controller).
 struct WorkloadLauncher {
     let spawned: SpawnedWorkload
 
@@ -19,9 +19,9 @@ struct WorkloadLauncher {
             guard let library = TeardownLibrary.locate(environment: env.dictionary) else {
                 throw ShimError("\(TeardownLibrary.fileName) not found next to cleave (set CLEAVE_TEARDOWN_LIBRARY)")
             }
-            if options.command == nil {
-                env["LD_PRELOAD"] = library + (env["LD_PRELOAD"].map { ":" + $0 } ?? "")
-            }
+            // A command too, as `cleave run` would start it (a program with a helper
+            // of its own, like QEMU's -async-teardown, then has two).
+            env["LD_PRELOAD"] = library + (env["LD_PRELOAD"].map { ":" + $0 } ?? "")
             env["CLEAVE_TEARDOWN"] = nil
         case .sync:
             env["CLEAVE_TEARDOWN"] = "off"
@@ -31,7 +31,7 @@ struct WorkloadLauncher {
             argv = command
         } else {
             guard let exe = Executable.path() else { throw ShimError("cannot find the cleave executable") }
-            argv = [exe, "probe", "alloc", String(options.size)] + (options.threads > 1 ? ["--threads", String(options.threads)] : [])
+            argv = [exe, "probe", "alloc", String(options.probeSize)] + (options.threads > 1 ? ["--threads", String(options.threads)] : [])
         }
         let executable = try CommandResolver.resolve(argv[0], path: env["PATH"])
 
@@ -58,7 +58,7 @@ struct WorkloadLauncher {
             if options.command == nil {
                 try waitForReadyLine(fd: fds[0], pid: spawned.pid)
             } else {
-                try waitForStableMemory(cgroup: cgroup, memoryAvailable: memoryAvailable, workload: spawned)
+                try waitForStableMemory(cgroup: cgroup, memoryAvailable: memoryAvailable, workload: spawned, size: options.size)
             }
         } catch {
             spawned.signal(SIGKILL)
@@ -93,18 +93,34 @@ struct WorkloadLauncher {
         throw ShimError("the probe (pid \(pid)) did not get ready within 600 s")
     }
 
-    private static func waitForStableMemory(cgroup: Cgroup, memoryAvailable: Bool, workload: SpawnedWorkload) throws {
+    /// A command is taken as ready once it is quiet: memory.current has not grown by
+    /// 1 MiB and the cgroup has used under 20 % of a CPU, for 2 s (0.5 s once it holds
+    /// 90 % of --size). Memory alone is not enough: a program that starts slowly (an
+    /// interpreter loading its modules) grows by less than 1 MiB a second for a while.
+    private static func waitForStableMemory(cgroup: Cgroup, memoryAvailable: Bool, workload: SpawnedWorkload, size: UInt64?) throws {
         guard memoryAvailable else { usleep(2_000_000); return }
+        let start = try? cgroup.stats()
         var last: UInt64 = 0
-        var stableSince = Clock.monotonicNanoseconds()
-        let deadline = stableSince + 600 * 1_000_000_000
+        var lastCPU = start?.cpuUsageUsec ?? 0
+        var quietSince = Clock.monotonicNanoseconds()
+        let deadline = quietSince + 600 * 1_000_000_000
         while Clock.monotonicNanoseconds() < deadline {
             usleep(100_000)
             guard ProcFS.isAlive(workload.pid) else { throw ShimError("the command (pid \(workload.pid)) exited before it was ended") }
-            let now = (try? cgroup.stats())?.memoryCurrent ?? 0
-            if now > last + (1 << 20) || now == 0 { last = now; stableSince = Clock.monotonicNanoseconds(); continue }
-            if Clock.monotonicNanoseconds() - stableSince > 1_000_000_000 { return }
+            let stats = try? cgroup.stats()
+            let now = stats?.memoryCurrent ?? 0
+            let cpu = stats?.cpuUsageUsec ?? lastCPU
+            let busy = cpu > lastCPU + 20_000
+            lastCPU = cpu
+            if now > last + (1 << 20) || now == 0 || busy {
+                if now > last + (1 << 20) || now == 0 { last = now }
+                quietSince = Clock.monotonicNanoseconds()
+                continue
+            }
+            let quiet = Clock.monotonicNanoseconds() - quietSince
+            if let size, Double(now) >= 0.9 * Double(size), quiet > 500_000_000 { return }
+            if quiet > 2_000_000_000 { return }
         }
-        throw ShimError("memory.current of \(cgroup.path) kept growing for 600 s")
+        throw ShimError("memory.current of \(cgroup.path) kept growing, or the command kept busy, for 600 s")
     }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """cleave's benchmark: exit latency, memory release and teardown start delay
-(cleave sync / async, QEMU with and without -async-teardown), spawn cost, and
+(cleave sync / async, QEMU with and without -async-teardown; real programs:
+the JVM with 4 KiB pages and THP, Redis, Node, Python), spawn cost, and
 the helper's set-up cost. Variants run interleaved (A B A B ...); each figure
 is the median, min and max of the repetitions. Prints a Markdown table and
 writes raw JSON, the table and a PNG plot under the results directory."""
@@ -144,6 +145,163 @@ class Run:
                 proc.wait()
 
 
+class RealRun:
+    """One real program (JVM, Redis, Node, Python) with about `size` bytes touched, started
+    through `cleave run --teardown async|sync`, or directly with the preload alone
+    (LD_PRELOAD, no cleave: its parent is this script). Ended with SIGKILL to the program;
+    measured like Run: signal to the manager's reap, and until the helper is gone."""
+
+    def __init__(self, cleave, library, program, variant, size, tmp):
+        self.cleave, self.library, self.program, self.variant, self.size, self.tmp = cleave, library, program, variant, size, tmp
+        self.port = None
+
+    def program_argv(self):
+        mib = self.size // MiB
+        if self.program.startswith("jvm"):
+            thp = ["-XX:+UseTransparentHugePages"] if self.program == "jvm-thp" else ["-XX:-UseTransparentHugePages"]
+            return ["java", f"-Xms{mib}m", f"-Xmx{mib}m", "-XX:+AlwaysPreTouch", "-XX:+UseSerialGC"] + thp + \
+                   ["-cp", self.tmp, "Prog"]
+        if self.program == "redis":
+            self.port = free_port()
+            return ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+                    "--daemonize", "no", "--enable-debug-command", "local", "--dir", self.tmp, "--logfile", ""]
+        if self.program == "node":
+            return ["node", "-e", f"const b = Buffer.alloc({mib} * 1048576, 1); console.log('ready'); setInterval(() => b[0]++, 1e6);"]
+        return ["/usr/bin/python3", "-c", f"import time\ndata = bytearray(b'\\x01') * ({mib} << 20)\nprint('ready', flush=True)\ntime.sleep(600)\n"]
+
+    def measure(self):
+        env = dict(os.environ)
+        argv = self.program_argv()
+        if self.variant == "preload-only":
+            env["LD_PRELOAD"] = self.library + (":" + env["LD_PRELOAD"] if env.get("LD_PRELOAD") else "")
+        else:
+            mode = "async" if self.variant == "cleave-async" else "sync"
+            argv = [self.cleave, "run", "--teardown", mode, "--cgroup", f"cleave-bench-real/{self.program}-{os.getpid()}-{time.monotonic_ns()}", "--"] + argv
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        try:
+            if self.program == "redis":
+                end = time.monotonic() + 60
+                while subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True).stdout.strip() != "PONG":
+                    if time.monotonic() > end or proc.poll() is not None:
+                        raise RuntimeError("redis did not answer PING")
+                    time.sleep(0.05)
+                keys = self.size // 1300  # 1 KiB values, about 1.3 KiB each with Redis's overhead
+                r = subprocess.run(["redis-cli", "-p", str(self.port), "debug", "populate", str(keys), "k", "1024"],
+                                   capture_output=True, text=True, timeout=600)
+                if not r.stdout.startswith("OK"):
+                    raise RuntimeError(f"DEBUG POPULATE: {r.stdout} {r.stderr}")
+            else:
+                line = proc.stdout.readline().decode()
+                if not line.startswith("ready"):
+                    raise RuntimeError(f"{self.program}: no ready line")
+            # The program: this script's child (preload alone) or cleave's.
+            workload = proc.pid
+            if self.variant != "preload-only":
+                kids = [c for c in children(proc.pid) if not (comm(c) or "").startswith("cleanup/")]
+                if len(kids) != 1:
+                    raise RuntimeError(f"expected one program under cleave, found {kids}")
+                workload = kids[0]
+            helper = find_helper(workload, 5.0) if self.variant != "cleave-sync" else None
+            if self.variant != "cleave-sync" and not helper:
+                raise RuntimeError("no cleanup/<pid> helper")
+            t0 = now()
+            os.kill(workload, signal.SIGKILL)
+            proc.wait()
+            return figures(t0, now(), helper)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+REAL_PROGRAMS = ["jvm-4k", "jvm-thp", "redis", "node", "python"]
+REAL_VARIANTS = ["cleave-sync", "cleave-async", "preload-only"]
+
+
+def real_programs(cleave, quick, reps):
+    """The real-program table: each program, each variant, interleaved (A B C A B C ...)."""
+    library = os.path.join(os.path.dirname(os.path.abspath(cleave)), "libcleave-teardown.so")
+    size = 256 * MiB if quick else 2048 * MiB
+    missing = {"jvm-4k": "java", "jvm-thp": "java", "redis": "redis-server", "node": "node", "python": "/usr/bin/python3"}
+    rows, notes = [], {}
+    tmp = tempfile.mkdtemp(prefix="cleave-bench-real-")
+    try:
+        if shutil.which("java"):
+            # Compiled once (the JRE has javac's module, not the javac launcher): each run
+            # then starts the class, without the source launcher's in-memory compilation.
+            with open(os.path.join(tmp, "Prog.java"), "w") as f:
+                f.write('public class Prog { public static void main(String[] a) throws Exception {'
+                        ' System.out.println("ready"); System.out.flush(); Thread.sleep(600_000); } }\n')
+            with open(os.path.join(tmp, "Compile.java"), "w") as f:
+                f.write('public class Compile { public static void main(String[] a) {'
+                        ' System.exit(javax.tools.ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", a[0], a[1])); } }\n')
+            subprocess.run(["java", os.path.join(tmp, "Compile.java"), tmp, os.path.join(tmp, "Prog.java")], check=True)
+        for program in REAL_PROGRAMS:
+            if not shutil.which(missing[program]) or (program == "redis" and not shutil.which("redis-cli")):
+                notes[program] = f"not measured: {missing[program]} is not installed (hack/setup.sh installs it)"
+                continue
+            samples = {v: [] for v in REAL_VARIANTS}
+            for _ in range(reps):
+                for v in REAL_VARIANTS:
+                    try:
+                        samples[v].append(RealRun(cleave, library, program, v, size, tmp).measure())
+                    except Exception as e:  # a failed run is reported, not hidden
+                        print(f"bench: {program} {v}: {e}", file=sys.stderr)
+            for v in REAL_VARIANTS:
+                s = samples[v]
+                rows.append({"program": program, "variant": v, "size_mib": size // MiB,
+                             "exit_ms": stats([x["exit_ms"] for x in s]),
+                             "release_ms": stats([x["release_ms"] for x in s]),
+                             "start_delay_ms": stats([x["start_delay_ms"] for x in s if x["helper"]]),
+                             "runs": len(s)})
+            print(f"bench: real program {program}: done", file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        mount = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else "/sys/fs/cgroup"
+        # Async runs leave their cgroups to detached watchers: let them finish, then remove the parent.
+        for _ in range(200):
+            try:
+                os.rmdir(f"{mount}/cleave-bench-real")
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.05)
+    return rows, notes
+
+
+def real_table(rows, notes, reps):
+    md = [f"Real programs, SIGKILL to the program; {reps} interleaved runs per variant; median (min–max), milliseconds. "
+          "`preload-only`: started with `LD_PRELOAD=libcleave-teardown.so` by the benchmark itself, no cleave, no cgroup; "
+          "its exit latency is signal to the benchmark's own `waitpid`.", "",
+          "| program | size | variant | stop latency | release time | teardown start delay |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        md.append(f"| {r['program']} | {r['size_mib']} MiB | {r['variant']} | {fmt(r['exit_ms'])} | {fmt(r['release_ms'])} | "
+                  f"{fmt(r['start_delay_ms'])} |")
+    for k, v in notes.items():
+        md.append(f"| {k} | | {v} | | | |")
+    ratios = []
+    for program in REAL_PROGRAMS:
+        get = lambda v: next((r for r in rows if r["program"] == program and r["variant"] == v), None)
+        s, a, p = get("cleave-sync"), get("cleave-async"), get("preload-only")
+        if s and a and s["exit_ms"] and a["exit_ms"] and s["release_ms"] and a["release_ms"]:
+            line = (f"- {program}: async/sync stop latency {a['exit_ms']['median'] / s['exit_ms']['median']:.3f}; "
+                    f"async release time {100 * (a['release_ms']['median'] / s['release_ms']['median'] - 1):+.1f}% against sync")
+            if p and p["exit_ms"]:
+                line += f"; preload alone {p['exit_ms']['median']:.2f} ms stop latency"
+            ratios.append(line)
+    if ratios:
+        md += ["", "Ratios (medians, same run):", ""] + ratios
+    return md
+
+
 def stats(values):
     values = [v for v in values if v is not None]
     if not values:
@@ -271,7 +429,21 @@ def main():
                     help="measure the spawn cost only and print it as one JSON line (hack/bench.sh runs this in the VM)")
     ap.add_argument("--baseline", help="another cleave binary to measure beside --cleave in the spawn rounds (before/after)")
     ap.add_argument("--vm-spawn", help="file with the --spawn-only output of the VM run, merged into the results")
+    ap.add_argument("--real-only", action="store_true",
+                    help="measure the real-program table only (JVM, Redis, Node, Python); write results-real.json and results-real.md")
     a = ap.parse_args()
+    real_reps = 2 if a.quick else a.reps
+    if a.real_only:
+        if not a.out:
+            ap.error("--out is required")
+        real, real_notes = real_programs(a.cleave, a.quick, real_reps)
+        os.makedirs(a.out, exist_ok=True)
+        json.dump({"quick": a.quick, "reps": real_reps, "real_programs": real, "real_notes": real_notes},
+                  open(os.path.join(a.out, "results-real.json"), "w"), indent=2)
+        table = "\n".join(real_table(real, real_notes, real_reps)) + "\n"
+        open(os.path.join(a.out, "results-real.md"), "w").write(table)
+        print(table)
+        return
 
     spawn_reps = 5 if a.quick else 20
     if a.spawn_only:
@@ -322,6 +494,8 @@ def main():
                                  "runs": len(s)})
                 print(f"bench: {size // MiB} MiB {page} {end}: done", file=sys.stderr, flush=True)
 
+    real, real_notes = real_programs(a.cleave, a.quick, real_reps)
+
     tmp = tempfile.mkdtemp()
     try:
         spawn, spawn_notes = spawn_costs(a.cleave, spawn_reps, tmp, a.baseline)
@@ -334,7 +508,8 @@ def main():
                "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / (1 << 30)),
                "note": "shared VM; nothing else of ours ran during the benchmark"}
     doc = {"machine": machine, "quick": a.quick, "reps": reps, "teardown": rows, "spawn_ms": spawn,
-           "spawn_notes": spawn_notes, "vm_spawn": vm_spawn, "helper_init_ms": init}
+           "spawn_notes": spawn_notes, "vm_spawn": vm_spawn, "helper_init_ms": init,
+           "real_programs": real, "real_notes": real_notes, "real_reps": real_reps}
     json.dump(doc, open(os.path.join(a.out, "results.json"), "w"), indent=2)
 
     md = [f"Machine: {machine['cores']} cores, {machine['memory_gib']} GiB, kernel {machine['kernel']}, THP `{thp_mode}`; "
@@ -355,6 +530,7 @@ def main():
                 if s and asy and rs and ra:
                     md.append(f"- {size // MiB} MiB {page} {end}: async/sync exit latency {asy['median'] / s['median']:.3f}; "
                               f"async release time {100 * (ra['median'] / rs['median'] - 1):+.1f}% against sync")
+    md += [""] + real_table(real, real_notes, real_reps)
     md += ["", f"Spawn cost on this host, `/bin/true` started with posix_spawn and reaped, cgroup created and removed "
            f"each time; {spawn_reps} interleaved runs; median (min–max):", ""]
     md += spawn_table(spawn, spawn_notes)

@@ -1,14 +1,17 @@
 import CleaveCgroups
 import Glibc
 
-/// The cgroups cleave manages (below its parent cgroup), with what `cleave ps`
-/// and `cleave gc` need to know about each.
+/// The cgroups cleave manages, with what `cleave ps` and `cleave gc` need to
+/// know about each.
 public struct ManagedCgroup: Codable, Sendable {
     public enum State: String, Codable, Sendable {
         case running
         /// Only teardown helpers are left: memory is being released.
         case tearingDown = "tearing down"
         case empty
+        /// A run's record names it, but it does not exist (not created yet, or
+        /// removed while its record stays for `cleave gc`).
+        case missing = "no cgroup"
     }
 
     public var path: String
@@ -17,19 +20,66 @@ public struct ManagedCgroup: Codable, Sendable {
     public var helperPids: [Int32]
     public var memoryCurrent: UInt64?
     public var ageSeconds: Double?
+    /// The run whose record names this cgroup; nil for a cgroup found below
+    /// the parent without a record (a run that predates records, or an orphan).
+    public var run: String?
+    /// The record's file, and the run's status and `cleave run` pid as recorded.
+    public var record: String?
+    public var runStatus: String?
+    public var supervisorPid: Int32?
 }
 
 public enum ManagedCgroups {
-    public static func list(parent: String = "cleave", mount: CgroupMount) throws -> [ManagedCgroup] {
+    /// Every run with a record in `stateDirectory` whatever its cgroup's parent
+    /// (`cleave run --cgroup rw/x` is not below `cleave`), then the cgroups below
+    /// `parent` that no record names. `onlyUnderParent`: keep only what is below
+    /// `parent` (`cleave ps --parent P`).
+    public static func list(parent: String = "cleave", mount: CgroupMount,
+                            stateDirectory: String = RunState.directory,
+                            onlyUnderParent: Bool = false) throws -> [ManagedCgroup] {
         let root = try Cgroup(mount: mount, path: parent)
-        guard root.exists else { return [] }
         var result = [ManagedCgroup]()
-        var queue = (try? root.children()) ?? []
-        while let cgroup = queue.popLast() {
-            queue += (try? cgroup.children()) ?? []
-            if let entry = describe(cgroup) { result.append(entry) }
+        var named = Set<String>()
+        for (file, state) in readRecords(stateDirectory) {
+            // Bytes, not String ==: canonically equivalent names are different cgroups.
+            let under = state.cgroup.utf8.starts(with: (root.path + "/").utf8)
+            if onlyUnderParent && !under { continue }
+            // A record may name anything (a stale or hand-written file): only the cgroup2 mount is read.
+            guard let cgroup = try? Cgroup(absolutePath: state.cgroup, mount: mount), !cgroup.relativePath.isEmpty else { continue }
+            var entry = (cgroup.exists ? describe(cgroup) : nil)
+                ?? ManagedCgroup(path: cgroup.path, state: .missing, pids: [], helperPids: [], memoryCurrent: nil, ageSeconds: nil)
+            entry.run = state.id
+            entry.record = file
+            entry.runStatus = state.status.rawValue
+            entry.supervisorPid = state.supervisorPid
+            named.insert(cgroup.path)
+            result.append(entry)
         }
-        return result.sorted { $0.path < $1.path }
+        if root.exists {
+            var queue = (try? root.children()) ?? []
+            while let cgroup = queue.popLast() {
+                queue += (try? cgroup.children()) ?? []
+                // A run's cgroup may have children of its own (a container's, verify's held/).
+                if named.contains(cgroup.path) || named.contains(where: { cgroup.path.utf8.starts(with: ($0 + "/").utf8) }) { continue }
+                if let entry = describe(cgroup) { result.append(entry) }
+            }
+        }
+        return result.sorted { ($0.path, $0.record ?? "") < ($1.path, $1.record ?? "") }
+    }
+
+    /// The records of the state directory; an unreadable one (being replaced,
+    /// or not a record) is skipped: `cleave gc` reports those.
+    static func readRecords(_ directory: String) -> [(String, RunState)] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var records = [(String, RunState)]()
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasSuffix(".json") else { continue }   // skips AtomicFile's *.tmp.<pid>
+            let path = directory + "/" + name
+            if let state = try? RunState.read(from: path) { records.append((path, state)) }
+        }
+        return records
     }
 
     /// nil when the cgroup vanished while it was being read.

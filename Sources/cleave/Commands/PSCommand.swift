@@ -6,26 +6,35 @@ import FoundationEssentials
 struct PSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ps",
-        abstract: "List the cgroups cleave manages and whether they are running or tearing down."
+        abstract: "List the runs and cgroups cleave manages and whether they are running or tearing down.",
+        discussion: """
+        Lists every run that has a record in the state directory, wherever its cgroup is \
+        (`cleave run --cgroup rw/x` too), and the cgroups below the parent that no record names. \
+        With --parent, lists only what is below that parent.
+        """
     )
 
     @Flag(help: "Print JSON.")
     var json = false
-    @Option(help: "Parent cgroup cleave creates workloads under.")
-    var parent: String = "cleave"
+    @Option(help: "Parent cgroup whose record-less cgroups are listed too (default: cleave); when given, only what is below it is listed.")
+    var parent: String?
+    @Option(name: .customLong("state-dir"), help: "Directory of run records (default: $CLEAVE_STATE_DIR or /run/cleave/runs).")
+    var stateDirectory: String?
 
     func run() throws {
         let mount = try CgroupMount.discover()
-        let entries = try ManagedCgroups.list(parent: parent, mount: mount)
+        let entries = try ManagedCgroups.list(parent: parent ?? "cleave", mount: mount,
+                                              stateDirectory: stateDirectory ?? RunState.directory,
+                                              onlyUnderParent: parent != nil)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(entries), as: UTF8.self))
             return
         }
-        var rows = [["CGROUP", "STATE", "PIDS", "MEMORY", "AGE"]]
+        var rows = [["CGROUP", "RUN", "STATE", "PIDS", "MEMORY", "AGE"]]
         for e in entries {
-            rows.append([e.path, e.state.rawValue, "\(e.pids.count)",
+            rows.append([e.path, e.run ?? "-", e.state.rawValue, "\(e.pids.count)",
                          e.memoryCurrent.map { ByteSize.format($0) } ?? "-",
                          e.ageSeconds.map { TextTable.age($0) } ?? "-"])
         }

@@ -16,8 +16,8 @@ struct VerifyCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Memory the workload allocates and touches (4 KiB pages).")
-    var size: String = "1G"
+    @Option(help: "Memory the probe allocates and touches (4 KiB pages; default 1G). With a command: check its allocation against this; without, against what it had charged.")
+    var size: String?
     @Option(help: "async, sync or both.")
     var mode: String = "both"
     @Option(help: "Touch the memory from N threads (the probe stays multi-threaded).")
@@ -33,9 +33,12 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         var options = VerifyOptions()
-        options.size = try RunOptionsParser.size(size, option: "--size")
-        guard options.size > 0, options.size <= AllocationProbe.maximumSize else {
-            throw ShimError("--size: '\(size)' must be from 1 byte to \(AllocationProbe.maximumSize) bytes (64 TiB)")
+        options.size = try size.map { text in
+            let bytes = try RunOptionsParser.size(text, option: "--size")
+            guard bytes > 0, bytes <= AllocationProbe.maximumSize else {
+                throw ShimError("--size: '\(text)' must be from 1 byte to \(AllocationProbe.maximumSize) bytes (64 TiB)")
+            }
+            return bytes
         }
         switch mode {
         case "async": options.modes = [.async]
