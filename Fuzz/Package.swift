@@ -9,7 +9,8 @@ let package = Package(
     name: "cleave-fuzz",
     dependencies: [.package(name: "cleave", path: "..")],
     targets: [
-        .target(name: "FuzzSupport", path: "Sources/FuzzSupport"),
+        .target(name: "CFuzzEntry", path: "Sources/CFuzzEntry"),
+        .target(name: "FuzzSupport", dependencies: ["CFuzzEntry"], path: "Sources/FuzzSupport"),
         .executableTarget(name: "fuzz-json", dependencies: [
             "FuzzSupport", .product(name: "CleaveOCI", package: "cleave"),
         ], path: "Sources/json"),

@@ -47,7 +47,8 @@ for target in "${selected[@]}"; do
   echo "=== fuzz $target: ${seconds}s ==="
   # The first corpus directory receives new inputs; the repository's seeds are only read.
   # Leak checking is off: the Swift runtime's metadata caches look like leaks to LSan.
-  if TMPDIR="$dir/tmp" ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 \
+  # Swift's backtracer off: libFuzzer reports the trap (SIGILL) and saves the input itself.
+  if TMPDIR="$dir/tmp" ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 SWIFT_BACKTRACE=enable=no \
      "$bin/fuzz-$target" "$dir/corpus/$target" "Fuzz/corpus/$target" "${dict[@]}" \
        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
        -use_value_profile=1 -print_final_stats=1 \
