@@ -130,7 +130,7 @@ struct ManifestTests {
             var description: String
             init(from decoder: any Decoder) throws {
                 let value = try decoder.singleValueContainer()
-                description = (try? value.decode(Int.self)).map(String.init) ?? (try value.decode(String.self))
+                description = try (try? value.decode(Int.self)).map(String.init) ?? value.decode(String.self)
             }
         }
         struct IPBlock: Decodable { var cidr: String? }
