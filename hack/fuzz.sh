@@ -39,16 +39,20 @@ bin=$("${build[@]}" --show-bin-path)
 
 dir=${CLEAVE_FUZZ_DIR:-$(mktemp -d /tmp/cleave-fuzz.XXXXXX)}
 mkdir -p "$dir"
+# Files a harness writes for each input (stats: a fake cgroup directory) go to memory when
+# /dev/shm is there: on a disk shared with builds, each input's writes waited on the journal.
+scratch_tmp=$(mktemp -d /dev/shm/cleave-fuzz-tmp.XXXXXX 2>/dev/null || mktemp -d "$dir/tmp.XXXXXX")
+trap 'rm -rf "$scratch_tmp"' EXIT
 failed=()
 for target in "${selected[@]}"; do
-  mkdir -p "$dir/corpus/$target" "$dir/artifacts/$target" "$dir/tmp"
+  mkdir -p "$dir/corpus/$target" "$dir/artifacts/$target"
   dict=()
   [ -f "Fuzz/dict/$target.dict" ] && dict=(-dict="Fuzz/dict/$target.dict")
   echo "=== fuzz $target: ${seconds}s ==="
   # The first corpus directory receives new inputs; the repository's seeds are only read.
   # Leak checking is off: the Swift runtime's metadata caches look like leaks to LSan.
   # Swift's backtracer off: libFuzzer reports the trap (SIGILL) and saves the input itself.
-  if TMPDIR="$dir/tmp" ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 SWIFT_BACKTRACE=enable=no \
+  if TMPDIR="$scratch_tmp" ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 SWIFT_BACKTRACE=enable=no \
      "$bin/fuzz-$target" "$dir/corpus/$target" "Fuzz/corpus/$target" "${dict[@]}" \
        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
        -use_value_profile=1 -print_final_stats=1 \

@@ -8,8 +8,8 @@ import Glibc
 private let files = ["memory.current", "memory.peak", "memory.stat", "memory.events", "cpu.stat",
                      "pids.current", "cgroup.procs", "cgroup.events"]
 
-/// A scratch directory standing in for the cgroup2 mount, below $TMPDIR (hack/fuzz.sh points
-/// that at its scratch directory and removes it, also after a crash).
+/// A scratch directory standing in for the cgroup2 mount, below $TMPDIR (hack/fuzz.sh points it
+/// at a directory in /dev/shm and removes it, also after a crash).
 private func scratch() -> String {
     let tmp = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
     return tmp + "/cleave-fuzz-stats.\(getpid())"
