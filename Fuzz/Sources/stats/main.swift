@@ -46,7 +46,9 @@ public func fuzzStats(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     if let keyed = try? StatParsers.flatKeyed(text), keyed.keys.contains(where: { $0.isEmpty || $0.contains(" ") }) {
         violation("flatKeyed returned a blank or spaced key: \(keyed)")
     }
-    if case .value(let v)? = try? StatParsers.singleValue(text), String(v) != text.trimmingBlanks {
+    // A value is read from decimal digits alone (leading zeros allowed), nothing else.
+    if case .value(let v)? = try? StatParsers.singleValue(text),
+       !text.trimmingBlanks.utf8.allSatisfy({ (0x30...0x39).contains($0) }) || UInt64(text.trimmingBlanks) != v {
         violation("singleValue read \(v) from '\(text)'")
     }
     if let pids = try? StatParsers.pids(text), pids.contains(where: { $0 <= 0 }) {
