@@ -10,6 +10,10 @@ let package = Package(
         .executable(name: "cleave", targets: ["cleave"]),
         .executable(name: "cleave-agent", targets: ["cleave-agent"]),
         .library(name: "AsyncTeardown", targets: ["AsyncTeardown"]),
+        // For the libFuzzer harnesses in Fuzz/ (a package of their own that depends on this one).
+        .library(name: "CleaveOCI", targets: ["CleaveOCI"]),
+        .library(name: "CleaveCgroups", targets: ["CleaveCgroups"]),
+        .library(name: "CleaveShim", targets: ["CleaveShim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

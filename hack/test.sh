@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test tier; exits non-zero if any test fails.
 #   host tier: `swift test` against this machine's real cgroup2 hierarchy, then a short
-#              soak (hack/soak.sh --short) that fails on any wrong status or leftover
+#              soak (hack/soak.sh --short) that fails on any wrong status or leftover,
+#              then 30 s of fuzzing for each parser target (hack/fuzz.sh; CLEAVE_FUZZ_SECONDS)
 #   VM tier:   the same test binary inside a QEMU guest with a pure cgroup v2
 #              hierarchy (memory, cpu, pids), filtered to the VMTier suites
 # Usage: hack/test.sh [--host-only | --vm-only] [--filter REGEX]
@@ -15,7 +16,7 @@ while (($#)); do
     --host-only) tiers=(host) ;;
     --vm-only) tiers=(vm) ;;
     --filter) filter=$2; shift ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -57,6 +58,8 @@ for tier in "${tiers[@]}"; do
       leftover_check || status=1
       # A short soak: every exit status relayed, nothing left behind (hack/soak.sh).
       if [ -z "$filter" ]; then hack/soak.sh --short --bin "$bin" || status=1; fi
+      # Coverage-guided fuzzing of every parser (hack/fuzz.sh), 30 s a target: a crash fails.
+      if [ -z "$filter" ]; then hack/fuzz.sh all "${CLEAVE_FUZZ_SECONDS:-30}" || status=1; fi
       ;;
     vm)
       vm_filter=${filter:-VMTier}

@@ -1,3 +1,5 @@
+import CleaveShim
+import Glibc
 import Testing
 
 /// Bad input ends with "cleave: <message naming the input>" and status 125, not a trap.
@@ -25,5 +27,30 @@ struct AgentCLITests {
         let result = try Spawned.run([AgentTestEnvironment.cleave, "agent", "--listen", "127.0.0.1:\(first.port)"], timeout: 30)
         #expect(result.status == 125, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("--listen 127.0.0.1:\(first.port)"), "stderr: \(result.stderr)")
+    }
+
+    /// /metrics names every cgroup on the host: without --listen the agent must not be
+    /// reachable from the network (manifests/kubernetes asks for :9464 explicitly).
+    @Test("with no --listen the agent serves on 127.0.0.1:9464 only")
+    func defaultListenIsLoopback() throws {
+        let help = try Spawned.run([AgentTestEnvironment.cleave, "agent", "--help"], timeout: 30)
+        #expect(help.status == 0, "stderr: \(help.stderr)")
+        #expect(help.stdout.contains("(default: 127.0.0.1:9464)"), "help: \(help.stdout)")
+
+        // Either it listens there, or (another agent holds the port) says which address it
+        // could not take: both name the default address.
+        let agent = try Spawned([AgentTestEnvironment.cleave, "agent", "--root", "/"])
+        let named = ["listening on http://127.0.0.1:9464", "--listen 127.0.0.1:9464"]
+        let deadline = Clock.monotonicNanoseconds() + 30_000_000_000
+        var log = ""
+        while Clock.monotonicNanoseconds() < deadline {
+            let exited = agent.poll() != nil
+            log = agent.stderr
+            if exited || named.contains(where: log.contains) { break }
+            usleep(20_000)
+        }
+        kill(agent.pid, SIGTERM)
+        _ = agent.wait(timeout: 20)
+        #expect(named.contains(where: log.contains), "stderr: \(log)")
     }
 }

@@ -39,8 +39,14 @@ enum TeardownScenario {
         var families = try agent.metrics()
         #expect(families.value("cleave_teardowns_in_progress") == 0, "a running workload is not a teardown")
         if expectMemory {
-            let ws = try #require(families.value("cleave_cgroup_memory_working_set_bytes", [ "cgroup": label]))
-            #expect(ws >= 0.9 * size, "working set \(ws)")
+            // The agent learns of the new cgroup through inotify: its series appears when it has.
+            var ws: Double?
+            _ = try AgentTestEnvironment.eventually {
+                ws = try agent.metrics().value("cleave_cgroup_memory_working_set_bytes", ["cgroup": label])
+                return (ws ?? 0) >= 0.9 * size
+            }
+            let bytes = try #require(ws, "no working set series for \(label)")
+            #expect(bytes >= 0.9 * size, "working set \(bytes)")
         }
 
         // Hold the helper, end the workload.

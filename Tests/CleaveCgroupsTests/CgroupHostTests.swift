@@ -85,10 +85,12 @@ struct CgroupHostTests {
         defer { child.stop() }
         try cgroup.write("cgroup.procs", String(child.pid))
         try cgroup.freeze(true)
+        // A deadline in time, not a count of polls: under load each poll takes longer.
         var frozen = false
-        for _ in 0..<1000 where !frozen {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !frozen && ContinuousClock.now < deadline {
             frozen = (try? StatParsers.flatKeyed(cgroup.read("cgroup.events") ?? ""))?["frozen"] == 1
-            usleep(1000)
+            if !frozen { usleep(1000) }
         }
         #expect(frozen)
         try cgroup.freeze(false)

@@ -78,5 +78,10 @@ struct StatsParsingTests {
         #expect(try StatParsers.singleValue("42\n") == .value(42))
         #expect(throws: ParseError.self) { try StatParsers.singleValue("") }
         #expect(throws: ParseError.self) { try StatParsers.pids("0\n") }
+        // Digits only: Swift's integer parsers take a leading '+', which the kernel never writes
+        // (found by hack/fuzz.sh stats).
+        #expect(throws: ParseError.self) { try StatParsers.singleValue("+1") }
+        #expect(throws: ParseError.self) { try StatParsers.flatKeyed("anon +5\n") }
+        #expect(throws: ParseError.self) { try StatParsers.pids("+42\n") }
     }
 }

@@ -26,6 +26,13 @@ struct HookTests {
         try body(bundle.directory)
     }
 
+    /// The file /proc/<pid>/exe names (that of the memory the task runs in).
+    static func executable(_ pid: Int32) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1)
+        return n > 0 ? String(cString: buffer) : nil
+    }
+
     static func decode<T: Decodable>(_ type: T.Type, _ path: String) throws -> T {
         let text = try #require(ProcFS.readFile(path), "missing \(path)")
         return try JSONDecoder().decode(type, from: Data(text.utf8))
@@ -39,6 +46,13 @@ struct HookTests {
             let workload = try ChildProcess([TestEnvironment.cleave, "run", "--cgroup", path, "--", "sh", "-c", "echo $$; exec sleep 60"])
             let line = try #require(workload.readLine())
             let pid = try #require(Int32(line))
+            // sh's helper retires at the exec and sleep's starts after it: wait until sleep's is
+            // the one there (it shares sleep's memory, so its exe is sleep's) before the hook looks.
+            let cgroup = try Cgroup(mount: #require(TestEnvironment.mount), path: path)
+            #expect(TestEnvironment.eventually {
+                let helpers = TeardownHelpers.helpers(of: pid, among: (try? cgroup.processes()) ?? [])
+                return ProcFS.comm(pid) == "sleep" && helpers.count == 1 && Self.executable(helpers[0]) == Self.executable(pid)
+            }, "sleep's own helper did not appear")
             let id = "hk-\(getpid())"
             let start = try Self.hook([], stdin: Self.state(id: id, status: "running", pid: pid), dir: dir)
             #expect(start.status == 0, "stderr: \(start.stderr)")

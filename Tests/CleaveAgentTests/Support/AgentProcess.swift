@@ -20,7 +20,8 @@ final class AgentProcess {
         }
         port = found
         // Ready: the initial scan is done and the server listens.
-        guard AgentTestEnvironment.eventually(timeout: 30, { (try? HTTPClient.get(port: found, path: "/readyz").status) == 200 }) else {
+        // 60 s: the initial scan of a whole hierarchy took over 30 s on a loaded CI machine.
+        guard AgentTestEnvironment.eventually(timeout: 60, { (try? HTTPClient.get(port: found, path: "/readyz").status) == 200 }) else {
             throw ShimError("the agent did not become ready: \(started.stderr)")
         }
     }

@@ -1,0 +1,1 @@
+/* Nothing to import: the entry points are found by the linker. */
