@@ -210,7 +210,7 @@ struct RunHostTests {
         defer { TestEnvironment.removeCgroup(path) }
         let fixture = #filePath.split(separator: "/").dropLast().joined(separator: "/")
         let result = try ChildProcess([TestEnvironment.cleave, "run", "--cgroup", path, "--", "python3",
-                                       "/" + fixture + "/Fixtures/deny_clone_vm.py", "sh", "-c", "echo ran; exit 3"]).wait()
+                                       "/" + fixture + "/Fixtures/deny_syscall.py", "56", "1", "--flags", "0x100", "sh", "-c", "echo ran; exit 3"]).wait()
         #expect(result.status == 3, "stderr: \(result.stderr)")
         #expect(result.stdout.contains("ran"))
         #expect(result.stderr.contains("cleave-teardown: warning: cannot start the teardown helper (Operation not permitted)"),
