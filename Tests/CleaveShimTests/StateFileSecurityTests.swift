@@ -28,7 +28,26 @@ struct StateFileSecurityTests {
 
         func path(_ name: String) -> String { directory + "/" + name }
         var victimIntact: Bool { ProcFS.readFile(victim) == Self.precious }
-        func remove() { TestEnvironment.removeTree(directory) }
+        /// Removed once no process names it any more (a detached hook follower or watcher
+        /// still writing there would recreate it after the rm).
+        func remove() {
+            _ = TestEnvironment.eventually(timeout: 15) { !Self.anyProcessMentions(directory) }
+            TestEnvironment.removeTree(directory)
+        }
+
+        static func anyProcessMentions(_ text: String) -> Bool {
+            guard let proc = opendir("/proc") else { return false }
+            defer { closedir(proc) }
+            let me = getpid()
+            while let entry = readdir(proc) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                guard let pid = Int32(name), pid != me else { continue }
+                for file in ["cmdline", "environ"] {
+                    if let content = ProcFS.readFile("/proc/\(pid)/\(file)"), content.contains(text) { return true }
+                }
+            }
+            return false
+        }
 
         /// A real directory of `mode` (umask aside) inside the scratch directory.
         func makeDirectory(_ name: String, mode: mode_t = 0o755) -> String {
