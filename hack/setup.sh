@@ -16,6 +16,7 @@ packages=(
   # The real-program tier (RealProgramTests) and the benchmark's real-program table
   openjdk-17-jre-headless redis-server redis-tools nodejs python3
   util-linux gosu     # setpriv, runuser; gosu: privilege-dropping launchers
+  dpkg-dev lintian    # hack/package.sh (dpkg-shlibdeps) and hack/package-check.sh
 )
 
 missing=()

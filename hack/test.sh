@@ -60,6 +60,8 @@ for tier in "${tiers[@]}"; do
       if [ -z "$filter" ]; then hack/soak.sh --short --bin "$bin" || status=1; fi
       # Coverage-guided fuzzing of every parser (hack/fuzz.sh), 30 s a target: a crash fails.
       if [ -z "$filter" ]; then hack/fuzz.sh all "${CLEAVE_FUZZ_SECONDS:-30}" || status=1; fi
+      # The Debian package: release build, lintian, installed into a scratch root and run.
+      if [ -z "$filter" ]; then hack/package-check.sh || status=1; fi
       ;;
     vm)
       vm_filter=${filter:-VMTier}
