@@ -12,11 +12,12 @@ let package = Package(
         .target(name: "CFuzzEntry", path: "Sources/CFuzzEntry"),
         .target(name: "FuzzSupport", dependencies: ["CFuzzEntry"], path: "Sources/FuzzSupport"),
         .executableTarget(name: "fuzz-json", dependencies: [
-            "FuzzSupport", .product(name: "CleaveOCI", package: "cleave"),
+            "FuzzSupport", .product(name: "CleaveJSON", package: "cleave"),
         ], path: "Sources/json"),
         .executableTarget(name: "fuzz-spec", dependencies: [
             "FuzzSupport", .product(name: "CleaveOCI", package: "cleave"),
-            .product(name: "CleaveCgroups", package: "cleave"), .product(name: "CleaveShim", package: "cleave"),
+            .product(name: "CleaveCgroups", package: "cleave"), .product(name: "CleaveRuntime", package: "cleave"),
+            .product(name: "CleaveSystem", package: "cleave"),
         ], path: "Sources/spec"),
         .executableTarget(name: "fuzz-hook-state", dependencies: [
             "FuzzSupport", .product(name: "CleaveOCI", package: "cleave"),
@@ -32,10 +33,10 @@ let package = Package(
         ], path: "Sources/mountinfo"),
         .executableTarget(name: "fuzz-size", dependencies: [
             "FuzzSupport", .product(name: "CleaveCgroups", package: "cleave"),
-            .product(name: "CleaveShim", package: "cleave"),
+            .product(name: "CleaveRuntime", package: "cleave"), .product(name: "CleaveSystem", package: "cleave"),
         ], path: "Sources/size"),
         .executableTarget(name: "fuzz-duration", dependencies: [
-            "FuzzSupport", .product(name: "CleaveShim", package: "cleave"),
+            "FuzzSupport", .product(name: "CleaveSystem", package: "cleave"),
         ], path: "Sources/duration"),
     ]
 )

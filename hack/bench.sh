@@ -31,7 +31,7 @@ bin=$(hack/build.sh release | tail -n 1)
 if [ -n "$real_only" ]; then
   exec /usr/bin/python3 hack/bench/bench.py --real-only --cleave "$bin/cleave" --out "$out" "${args[@]}"
 fi
-cc -O2 -Wall -I Sources/CCleaveTeardown/include hack/bench/helper_init.c Sources/CCleaveTeardown/*.c -o "$bin/cleave-bench-helper-init"
+cc -O2 -Wall -I Sources/CCleaveTeardown/include -I Sources/CCleaveContract/include hack/bench/helper_init.c Sources/CCleaveTeardown/*.c -o "$bin/cleave-bench-helper-init"
 # Spawn cost where crun runs: this host's hybrid cgroups make crun refuse, so
 # that part is also measured inside the VM tier (pure cgroup v2), all variants
 # interleaved in the same guest; its JSON line is merged into the results.

@@ -9,7 +9,7 @@ out=$1
 root=${2:-$(cd "$(dirname "$0")/.." && pwd)}
 cc -std=gnu11 -O2 -g -fPIC -shared -Wall -Wextra -Werror \
    -fvisibility=hidden -Wl,--no-undefined \
-   -I "$root/Sources/CCleaveTeardown/include" \
+   -I "$root/Sources/CCleaveTeardown/include" -I "$root/Sources/CCleaveContract/include" \
    "$root"/Sources/CCleaveTeardown/*.c "$root"/Sources/CCleavePreload/*.c \
    -o "$out.tmp.$$"
 mv -f "$out.tmp.$$" "$out"

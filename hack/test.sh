@@ -33,8 +33,11 @@ leftover_check() {
   local left helpers
   left=$(find /sys/fs/cgroup/unified /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d \
          \( -name 'cleave-test*' -o -name 'cleave-verify*' -o -path '*/cleave/*' \) 2>/dev/null || true)
+  # The helper's name prefix, from the header that defines it for C and Swift.
+  local prefix
+  prefix=$(sed -n 's/^#define CLEAVE_HELPER_NAME_PREFIX "\(.*\)"$/\1/p' Sources/CCleaveContract/include/cleave_contract.h)
   for _ in $(seq 50); do
-    helpers=$(ps -eo pid,stat,comm | awk '$2 !~ /^Z/ && $3 ~ /^cleanup\//'; pgrep -af -- '__watch-teardown --cgroup [^ ]*/cleave-test' || true)
+    helpers=$(ps -eo pid,stat,comm | awk -v p="$prefix" '$2 !~ /^Z/ && index($3, p) == 1'; pgrep -af -- '__watch-teardown --cgroup [^ ]*/cleave-test' || true)
     [ -z "$helpers" ] && break
     sleep 0.1
   done

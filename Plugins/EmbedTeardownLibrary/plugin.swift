@@ -10,7 +10,7 @@ struct EmbedTeardownLibrary: BuildToolPlugin {
         let root = context.package.directoryURL
         let script = root.appending(path: "hack/embed-teardown-library.sh")
         var inputs = [script, root.appending(path: "hack/compile-teardown-library.sh")]
-        for dir in ["Sources/CCleaveTeardown", "Sources/CCleaveTeardown/include", "Sources/CCleavePreload"] {
+        for dir in ["Sources/CCleaveTeardown", "Sources/CCleaveTeardown/include", "Sources/CCleaveContract/include", "Sources/CCleavePreload"] {
             let url = root.appending(path: dir)
             let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
             inputs += names.filter { $0.hasSuffix(".c") || $0.hasSuffix(".h") }.sorted().map { url.appending(path: $0) }

@@ -13,19 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cleave_syscalls.h"
 #include "spawn_internal.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
-#ifndef P_PIDFD
-#define P_PIDFD 3
 #endif
 
 static int report(struct cleave_spawn_result *res, const char *step, int err) {
@@ -255,21 +247,4 @@ void cleave_spawn_abandon(struct cleave_spawn_result *res) {
     if (res->start_fd >= 0) close(res->start_fd);
     if (res->report_fd >= 0) close(res->report_fd);
     res->start_fd = res->report_fd = -1;
-}
-
-int cleave_pidfd_send_signal(int pidfd, int sig) {
-    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-}
-
-int cleave_waitid_pidfd(int pidfd, int *status_out, int options) {
-    siginfo_t info;
-    memset(&info, 0, sizeof info);
-    if (syscall(SYS_waitid, P_PIDFD, pidfd, &info, options, NULL) != 0) return -1;
-    switch (info.si_code) {
-    case CLD_EXITED: *status_out = (info.si_status & 0xff) << 8; break;
-    case CLD_KILLED: *status_out = info.si_status & 0x7f; break;
-    case CLD_DUMPED: *status_out = (info.si_status & 0x7f) | 0x80; break;
-    default: *status_out = 0; break;
-    }
-    return 0;
 }

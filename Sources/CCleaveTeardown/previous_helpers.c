@@ -19,11 +19,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cleave_contract.h"
+#include "cleave_syscalls.h"
 #include "helper_internal.h"
 
-#ifndef __NR_pidfd_open
-#define __NR_pidfd_open 434
-#endif
 
 static int read_small(const char *path, char *buf, size_t size) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -57,7 +56,7 @@ static void reap_if_ours(pid_t child, const char *expected) {
 
 void cleave_reap_previous_helpers(pid_t self) {
     char expected[16];
-    snprintf(expected, sizeof expected, "cleanup/%d", (int)self);
+    snprintf(expected, sizeof expected, CLEAVE_HELPER_NAME_PREFIX "%d", (int)self);
     DIR *tasks = opendir("/proc/self/task");
     if (!tasks) return;
     struct dirent *t;

@@ -23,11 +23,10 @@
 #include <unistd.h>
 
 #include "cleave_teardown.h"
+#include "cleave_contract.h"
+#include "cleave_syscalls.h"
 #include "helper_internal.h"
 
-#ifndef __NR_pidfd_open
-#define __NR_pidfd_open 434
-#endif
 
 typedef int (*clone_function)(int (*)(void *), void *, int, void *, ...);
 
@@ -39,7 +38,7 @@ static clone_function libc_clone(void) {
     return next ? next : clone;
 }
 
-/* A raw-syscall helper needs well under 1 KiB of stack (design.md measured
+/* A raw-syscall helper needs well under 1 KiB of stack (measured at
  * ~60 bytes); the directory-walk fallback uses 1 KiB. 64 KiB leaves room. */
 #define HELPER_STACK_SIZE (64 * 1024)
 
@@ -127,15 +126,15 @@ static int process_ids(pid_t pid, unsigned int ids[4]) {
  * - Unset (LD_PRELOAD by hand, a linked program): this image gets one; a
  *   child that only forks does not (the library never runs again in it). */
 static int wanted(pid_t self) {
-    const char *mode = getenv("CLEAVE_TEARDOWN");
+    const char *mode = getenv(CLEAVE_ENV_TEARDOWN);
     if (mode && (!strcmp(mode, "off") || !strcmp(mode, "0") || !strcmp(mode, "sync"))) return 0;
-    const char *inherit = getenv("CLEAVE_TEARDOWN_INHERIT");
+    const char *inherit = getenv(CLEAVE_ENV_TEARDOWN_INHERIT);
     if (inherit && !strcmp(inherit, "1")) return 1;
-    const char *target = getenv("CLEAVE_TEARDOWN_PID");
+    const char *target = getenv(CLEAVE_ENV_TEARDOWN_PID);
     if (!target || !*target) return 1;
     pid_t designated;
     if (parse_pid(target, &designated) != 0) {
-        warn("CLEAVE_TEARDOWN_PID is not a pid");
+        warn(CLEAVE_ENV_TEARDOWN_PID " is not a pid");
         return 0;
     }
     if (designated == self) return 1;
@@ -192,7 +191,7 @@ static void after_fork(void) {
     if (exec_pipe_write >= 0 && is_exec_pipe(exec_pipe_write)) close(exec_pipe_write);
     exec_pipe_write = -1;
     helper_pid = 0;
-    const char *inherit = getenv("CLEAVE_TEARDOWN_INHERIT");
+    const char *inherit = getenv(CLEAVE_ENV_TEARDOWN_INHERIT);
     if (inherit && !strcmp(inherit, "1")) (void)cleave_teardown_init();
 }
 
@@ -274,7 +273,7 @@ int cleave_teardown_init(void) {
     helper_args.failed_step = 0;
     helper_args.failed_errno = 0;
     __atomic_store_n(&helper_args.state, CLEAVE_HELPER_PENDING, __ATOMIC_RELEASE);
-    snprintf(helper_args.name, sizeof helper_args.name, "cleanup/%d", (int)self);
+    snprintf(helper_args.name, sizeof helper_args.name, CLEAVE_HELPER_NAME_PREFIX "%d", (int)self);
 
     /* All signals blocked across clone: the helper starts with everything
      * blocked, so no handler of the workload ever runs on its stack. Exit

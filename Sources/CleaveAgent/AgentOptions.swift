@@ -1,25 +1,26 @@
 import CleaveCgroups
 import Glibc
+import CleaveSystem
 
 /// A refused option value: the message names the option and the input.
-public struct AgentError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+package struct AgentError: Error, CustomStringConvertible, Sendable {
+    package var message: String
+    package init(_ message: String) { self.message = message }
+    package var description: String { message }
 }
 
-public enum LogFormat: String, Sendable, CaseIterable {
+package enum LogFormat: String, Sendable, CaseIterable {
     case text, json
 }
 
 /// Where the HTTP server listens: "HOST:PORT", "[IPv6]:PORT" or ":PORT".
-public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
+package struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    package var host: String
+    package var port: Int
 
-    public init(host: String, port: Int) { self.host = host; self.port = port }
+    package init(host: String, port: Int) { self.host = host; self.port = port }
 
-    public static func parse(_ text: String) throws -> ListenAddress {
+    package static func parse(_ text: String) throws -> ListenAddress {
         let bad = { (why: String) in AgentError("--listen: invalid address '\(text)': \(why)") }
         let host: Substring, portText: Substring
         if text.hasPrefix("[") {
@@ -42,30 +43,30 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         return ListenAddress(host: h, port: port)
     }
 
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// Everything `cleave agent` is told on its command line, validated.
-public struct AgentOptions: Sendable {
-    public var listen = ListenAddress(host: "127.0.0.1", port: 9464)
+package struct AgentOptions: Sendable {
+    package var listen = ListenAddress(host: "127.0.0.1", port: 9464)
     /// --root values as given (resolved by `resolveRoots`); none: the whole hierarchy.
-    public var roots: [String] = []
-    public var rescanInterval: Duration = .seconds(10)
-    public var logFormat: LogFormat = .text
+    package var roots: [String] = []
+    package var rescanInterval: Duration = .seconds(10)
+    package var logFormat: LogFormat = .text
     /// A teardown running longer than this counts once in cleave_teardown_timeouts_total.
-    public var teardownTimeout: Duration = .seconds(300)
+    package var teardownTimeout: Duration = .seconds(300)
     /// The cgroup2 mount to watch; nil: discovered from /proc/self/mountinfo.
     /// In a container, the host's hierarchy mounted elsewhere (e.g. /host/sys/fs/cgroup).
-    public var cgroupMount: String?
+    package var cgroupMount: String?
     /// Where the processes of that hierarchy are seen (the host's /proc in a container).
-    public var procRoot = "/proc"
+    package var procRoot = "/proc"
 
-    public init() {}
+    package init() {}
 
     /// Resolves --root values (relative to the mount, or absolute paths
     /// below it) to existing cgroups; nested roots are folded into their
     /// ancestors.
-    public static func resolveRoots(_ given: [String], mount: CgroupMount) throws -> [String] {
+    package static func resolveRoots(_ given: [String], mount: CgroupMount) throws -> [String] {
         if given.isEmpty { return [""] }
         var result = [String]()
         for raw in given {
@@ -98,7 +99,7 @@ public struct AgentOptions: Sendable {
 
 extension AgentOptions {
     /// The hierarchy to watch: --cgroup-mount when given (it must be a cgroup2 mount point), else discovered.
-    public func resolveMount() throws -> CgroupMount {
+    package func resolveMount() throws -> CgroupMount {
         guard let path = cgroupMount else {
             do { return try CgroupMount.discover() } catch let e as CgroupError { throw AgentError("no cgroup2 hierarchy: \(e)") }
         }
@@ -110,7 +111,7 @@ extension AgentOptions {
         return CgroupMount(mountPoint: trimmed, isUnified: true)
     }
 
-    public func validateProcRoot() throws {
+    package func validateProcRoot() throws {
         guard access(procRoot + "/self/stat", R_OK) == 0 || access(procRoot + "/1/stat", R_OK) == 0 else {
             throw AgentError("--proc-mount: '\(procRoot)' does not look like a procfs mount")
         }

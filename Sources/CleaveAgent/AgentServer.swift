@@ -5,11 +5,12 @@ import Glibc
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import CleaveSystem
 
 /// `cleave agent`: the watcher thread and the HTTP server under one
 /// ServiceGroup; SIGTERM or SIGINT drains both and returns normally.
-public enum Agent {
-    public static func makeLogger(format: LogFormat) -> Logger {
+package enum Agent {
+    package static func makeLogger(format: LogFormat) -> Logger {
         var logger: Logger
         switch format {
         case .text: logger = Logger(label: "cleave.agent") { StreamLogHandler.standardError(label: $0) }
@@ -20,7 +21,7 @@ public enum Agent {
         return logger
     }
 
-    public static func run(_ options: AgentOptions, logger: Logger) async throws {
+    package static func run(_ options: AgentOptions, logger: Logger) async throws {
         let mount = try options.resolveMount()
         try options.validateProcRoot()
         let roots = try AgentOptions.resolveRoots(options.roots, mount: mount)
@@ -89,7 +90,7 @@ struct WatcherService: Service {
     let watcher: CgroupWatcher
 
     func run() async throws {
-        watcher.start()
+        try watcher.start()
         try? await gracefulShutdown()
         watcher.stop()
     }

@@ -1,11 +1,12 @@
 import Glibc
 import Prometheus
 import Synchronization
+import CleaveSystem
 
 /// What the watcher thread publishes and the HTTP handlers read: the watched
 /// cgroups, the teardown tracker, readiness and a heartbeat. The counters
 /// and the histogram live in `registry`, which outlives every scrape.
-public final class AgentState: Sendable {
+package final class AgentState: Sendable {
     struct Shared: Sendable {
         var watched: [String] = []
         var roots: [String] = []
@@ -20,13 +21,13 @@ public final class AgentState: Sendable {
     let timeoutsTotal: Counter
     let durations: DurationHistogram
 
-    public static let durationBuckets: [Duration] = [
+    package static let durationBuckets: [Duration] = [
         .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
         .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
         .seconds(60), .seconds(120), .seconds(300), .seconds(600),
     ]
 
-    public init(teardownTimeout: Duration) {
+    package init(teardownTimeout: Duration) {
         shared = Mutex(Shared(tracker: TeardownTracker(timeout: teardownTimeout)))
         teardownsTotal = registry.makeCounter(
             name: "cleave_teardowns_total", help: "Teardowns that finished: the cgroup emptied after only teardown helpers were left in it.")
@@ -42,13 +43,13 @@ public final class AgentState: Sendable {
     }
 
     func setReady() { shared.withLock { $0.ready = true } }
-    func beat() { let now = AgentClock.monotonicNanos(); shared.withLock { $0.heartbeatNanos = now } }
+    func beat() { let now = Clock.monotonicNanoseconds(); shared.withLock { $0.heartbeatNanos = now } }
 
     var isReady: Bool { shared.withLock { $0.ready } }
     /// Nanoseconds since the watcher thread last went round its loop.
     var heartbeatAgeNanos: UInt64 {
         let last = shared.withLock { $0.heartbeatNanos }
-        return AgentClock.monotonicNanos() &- last
+        return Clock.monotonicNanoseconds() &- last
     }
 
     func isInTeardown(_ cgroup: String) -> Bool { shared.withLock { $0.tracker.isInProgress(cgroup) } }
@@ -60,7 +61,7 @@ public final class AgentState: Sendable {
 
     @discardableResult
     func endTeardown(_ cgroup: String, state: TeardownRecord.State) -> TeardownRecord? {
-        let wall = AgentClock.wallSeconds(), mono = AgentClock.monotonicNanos()
+        let wall = Clock.wallSeconds(), mono = Clock.monotonicNanoseconds()
         guard let record = shared.withLock({ $0.tracker.end(cgroup, state: state, wallSeconds: wall, monotonicNanos: mono) }) else { return nil }
         if state == .completed {
             teardownsTotal.increment()
@@ -70,7 +71,7 @@ public final class AgentState: Sendable {
     }
 
     func markTimeouts() -> [TeardownRecord] {
-        let now = AgentClock.monotonicNanos()
+        let now = Clock.monotonicNanoseconds()
         let newly = shared.withLock { $0.tracker.markTimeouts(monotonicNanos: now) }
         if !newly.isEmpty { timeoutsTotal.increment(by: Int64(newly.count)) }
         return newly
@@ -78,24 +79,10 @@ public final class AgentState: Sendable {
 
     func inProgressCgroups() -> [String] { shared.withLock { Array($0.tracker.inProgress.keys) } }
 
-    public var teardowns: TeardownsDocument { shared.withLock { $0.tracker.document } }
+    package var teardowns: TeardownsDocument { shared.withLock { $0.tracker.document } }
 
     struct Snapshot { var watched: [String]; var roots: [String]; var teardowns: [TeardownRecord] }
     func snapshot() -> Snapshot {
         shared.withLock { Snapshot(watched: $0.watched, roots: $0.roots, teardowns: Array($0.tracker.inProgress.values)) }
-    }
-}
-
-enum AgentClock {
-    static func monotonicNanos() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
-
-    static func wallSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

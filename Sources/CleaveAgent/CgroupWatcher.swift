@@ -1,7 +1,8 @@
-import CCleaveSpawn
+import CCleaveSystem
 import CleaveCgroups
 import Glibc
 import Logging
+import CleaveSystem
 
 /// Watches cgroup subtrees on a thread of its own: one inotify watch per
 /// cgroup directory (IN_CREATE/IN_DELETE/IN_MOVE for child cgroups,
@@ -18,7 +19,7 @@ final class CgroupWatcher: @unchecked Sendable {
     private let logger: Logger
     private let rescanNanos: UInt64
     private let procs: HelperProcesses
-    private let inotifyFD: Int32
+    private let inotify: Inotify
     private let stopFD: Int32
     private let stopWriteFD: Int32
     private var nodes: [String: Node] = [:]
@@ -52,15 +53,10 @@ final class CgroupWatcher: @unchecked Sendable {
         self.roots = roots
         self.state = state
         self.logger = logger
-        rescanNanos = max(TeardownTracker.nanos(rescanInterval), 100_000_000)
-        inotifyFD = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        guard inotifyFD >= 0 else { throw AgentError("inotify_init1: \(String(cString: strerror(errno)))") }
+        rescanNanos = max(rescanInterval.nanosecondsSaturating, 100_000_000)
+        do { inotify = try Inotify() } catch let e as SystemError { throw AgentError(e.description) }
         var pipeFDs: [Int32] = [-1, -1]
-        guard cleave_pipe_cloexec(&pipeFDs) == 0 else {
-            let e = errno
-            close(inotifyFD)
-            throw AgentError("pipe2: \(String(cString: strerror(e)))")
-        }
+        guard cleave_pipe_cloexec(&pipeFDs) == 0 else { throw AgentError(SystemError("pipe2").description) }
         for fd in pipeFDs { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         stopFD = pipeFDs[0]
         stopWriteFD = pipeFDs[1]
@@ -68,17 +64,8 @@ final class CgroupWatcher: @unchecked Sendable {
 
     // MARK: thread
 
-    private final class Body { let run: () -> Void; init(_ run: @escaping () -> Void) { self.run = run } }
-
-    func start() {
-        let box = Unmanaged.passRetained(Body { [self] in loop() }).toOpaque()
-        var tid = pthread_t()
-        let rc = pthread_create(&tid, nil, { arg in
-            Unmanaged<Body>.fromOpaque(arg!).takeRetainedValue().run()
-            return nil
-        }, box)
-        precondition(rc == 0, "pthread_create: \(rc)")
-        thread = tid
+    func start() throws {
+        thread = try OSThread.start { [self] in loop() }
     }
 
     /// Stops the thread and closes every descriptor the watcher holds.
@@ -86,11 +73,10 @@ final class CgroupWatcher: @unchecked Sendable {
         guard let tid = thread else { return }
         var one: UInt8 = 1
         _ = write(stopWriteFD, &one, 1)
-        pthread_join(tid, nil)
+        OSThread.join(tid)
         thread = nil
         for fd in armed.keys { close(fd) }
         armed.removeAll()
-        close(inotifyFD)
         close(stopFD)
         close(stopWriteFD)
     }
@@ -100,13 +86,12 @@ final class CgroupWatcher: @unchecked Sendable {
         flush()
         state.setReady()
         logger.info("watching \(nodes.count) cgroups", metadata: ["roots": .string(roots.map { "/" + $0 }.joined(separator: " "))])
-        var nextRescan = AgentClock.monotonicNanos() + rescanNanos
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        var nextRescan = Clock.monotonicNanoseconds() + rescanNanos
         while true {
             state.beat()
-            var fds = [pollfd(fd: inotifyFD, events: Int16(POLLIN), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
+            var fds = [pollfd(fd: inotify.descriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
             for fd in armed.keys { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
-            let now = AgentClock.monotonicNanos()
+            let now = Clock.monotonicNanoseconds()
             let waitMs = nextRescan > now ? min((nextRescan - now) / 1_000_000 + 1, 1000) : 0
             if poll(&fds, nfds_t(fds.count), Int32(waitMs)) < 0 && errno != EINTR {
                 logger.error("poll: \(String(cString: strerror(errno)))")
@@ -114,12 +99,12 @@ final class CgroupWatcher: @unchecked Sendable {
                 continue
             }
             if fds[1].revents != 0 { break }
-            if fds[0].revents != 0 { readEvents(&buffer) }
+            if fds[0].revents != 0 { readEvents() }
             for pfd in fds.dropFirst(2) where pfd.revents != 0 { processExited(pidfd: pfd.fd) }
-            if needRescan || AgentClock.monotonicNanos() >= nextRescan {
+            if needRescan || Clock.monotonicNanoseconds() >= nextRescan {
                 rescan()
                 needRescan = false
-                nextRescan = AgentClock.monotonicNanos() + rescanNanos
+                nextRescan = Clock.monotonicNanoseconds() + rescanNanos
             }
             flush()
             for r in state.markTimeouts() {
@@ -130,25 +115,8 @@ final class CgroupWatcher: @unchecked Sendable {
 
     // MARK: inotify
 
-    private func readEvents(_ buffer: inout [UInt8]) {
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(inotifyFD, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return }
-            var events = [(wd: Int32, mask: UInt32, name: String)]()
-            buffer.withUnsafeBytes { raw in
-                var offset = 0
-                while offset + 16 <= n {
-                    let wd = raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)
-                    let mask = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)
-                    let len = Int(raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
-                    let name = String(decoding: raw[(offset + 16)..<(offset + 16 + len)].prefix { $0 != 0 }, as: UTF8.self)
-                    events.append((wd, mask, name))
-                    offset += 16 + len
-                }
-            }
-            for e in events { handle(wd: e.wd, mask: e.mask, name: e.name) }
-        }
+    private func readEvents() {
+        for e in inotify.readEvents() { handle(wd: e.wd, mask: e.mask, name: e.name) }
     }
 
     private func handle(wd: Int32, mask: UInt32, name: String) {
@@ -177,18 +145,18 @@ final class CgroupWatcher: @unchecked Sendable {
     private func addTree(_ rel: String) {
         guard nodes[rel] == nil else { return }
         let abs = absolute(rel)
-        let wd = inotify_add_watch(inotifyFD, abs, Self.watchMask)
-        if wd < 0 {
-            let err = errno
+        let wd: Int32
+        do { wd = try inotify.addWatch(abs, mask: Self.watchMask) } catch let error as SystemError {
+            let err = error.errno
             if err == ENOSPC && !warnedWatchLimit {
                 warnedWatchLimit = true
                 logger.warning("inotify watch limit reached (fs.inotify.max_user_watches); further cgroups are seen only by the rescan",
                                metadata: ["cgroup": .string("/" + rel)])
             } else if err != ENOENT && err != ENOTDIR {
-                logger.debug("cannot watch cgroup: \(String(cString: strerror(err)))", metadata: ["cgroup": .string("/" + rel)])
+                logger.debug("cannot watch cgroup: \(errnoText(err))", metadata: ["cgroup": .string("/" + rel)])
             }
             return
-        }
+        } catch { return }
         if let old = paths[wd], old != rel { removeTree(old) }   // renamed under us
         paths[wd] = rel
         nodes[rel] = Node(wd: wd)
@@ -203,7 +171,7 @@ final class CgroupWatcher: @unchecked Sendable {
         for child in node.children { removeTree(child) }
         if paths[node.wd] == rel {
             paths[node.wd] = nil
-            inotify_rm_watch(inotifyFD, node.wd)   // EINVAL once the directory is gone: harmless
+            inotify.removeWatch(node.wd)
         }
         disarm(&node)
         if let parent = Self.parent(rel) { nodes[parent]?.children.remove(rel) }
@@ -225,8 +193,7 @@ final class CgroupWatcher: @unchecked Sendable {
 
     private func markPopulated(_ rel: String) {
         guard let node = nodes[rel] else { return }
-        let text = CgroupReadings.readFile(absolute(rel) + "/cgroup.events")
-        if let text, CgroupReadings.value(of: "populated", in: text) == 0 {
+        if let cgroup = try? Cgroup(mount: mount, path: rel), (try? cgroup.isPopulated()) == false {
             let prefix = rel.isEmpty ? "/" : "/" + rel + "/"
             for cgroup in state.inProgressCgroups() where cgroup == "/" + rel || cgroup.hasPrefix(prefix) {
                 if let r = state.endTeardown(cgroup, state: .completed) { logEnd(r) }
@@ -282,8 +249,8 @@ final class CgroupWatcher: @unchecked Sendable {
         guard !rel.isEmpty, var node = nodes[rel], let cgroup = try? Cgroup(mount: mount, path: rel) else { return }
         defer { nodes[rel] = node }
         let label = "/" + rel
-        guard let text = try? cgroup.read("cgroup.events"), let events = try? StatParsers.flatKeyed(text) else { return }
-        guard events["populated"] == 1 else {
+        guard let populated = try? cgroup.isPopulated() else { return }
+        guard populated else {
             disarm(&node)
             node.exited.removeAll()
             if let r = state.endTeardown(label, state: .completed) { logEnd(r) }
@@ -292,12 +259,14 @@ final class CgroupWatcher: @unchecked Sendable {
         var listed = Set<Int32>()
         var helpers = [Int32](), helperNames = [String](), others = [Int32]()
         func classify(_ c: Cgroup) {
-            for pid in (try? c.processes()) ?? [] {
-                listed.insert(pid)
-                if node.exited.contains(pid) { continue }
-                guard let comm = procs.comm(pid) else { continue }   // gone meanwhile
-                if HelperProcesses.isHelper(comm: comm) { helpers.append(pid); helperNames.append(comm) } else { others.append(pid) }
+            let pids = (try? c.processes()) ?? []
+            listed.formUnion(pids)
+            var names = [Int32: String]()
+            let sorted = TeardownState.classify(pids.filter { !node.exited.contains($0) }) { pid in
+                let name = procs.comm(pid); names[pid] = name; return name
             }
+            helpers += sorted.helpers; others += sorted.others
+            helperNames += sorted.helpers.compactMap { names[$0] }
         }
         classify(cgroup)
         if !others.isEmpty { node.sawWorkload = true }
@@ -305,7 +274,7 @@ final class CgroupWatcher: @unchecked Sendable {
         for d in descendants(rel) { if let c = try? Cgroup(mount: mount, path: d) { classify(c) } }
         node.exited.formIntersection(listed)
 
-        guard others.isEmpty, !helpers.isEmpty else {
+        guard TeardownState.of(helpers: helpers.count, others: others.count) == .tearingDown else {
             if !others.isEmpty, let r = state.endTeardown(label, state: .aborted) { logEnd(r) }
             arm(&node, rel: rel, pids: others)
             return
@@ -313,15 +282,15 @@ final class CgroupWatcher: @unchecked Sendable {
         disarm(&node)
         if state.isInTeardown(label) { return }
         if !node.sawWorkload,
-           helperNames.contains(where: { HelperProcesses.namedWorkload(comm: $0).map(procs.isRunning) ?? false }) {
+           helperNames.contains(where: { TeardownHelpers.workloadPid(fromComm: $0).map(procs.isRunning) ?? false }) {
             return   // a helper parked here while its workload still runs elsewhere
         }
         var p = Self.parent(rel)
         while let a = p { if state.isInTeardown("/" + a) { return }; p = Self.parent(a) }
         for d in descendants(rel) { state.dropTeardown("/" + d) }
         let memory = CgroupReadings.singleValue(cgroup, "memory.current")
-        state.beginTeardown(TeardownRecord(cgroup: label, helpers: helpers.sorted(), beganAt: AgentClock.wallSeconds(),
-                                           beganMonotonicNanos: AgentClock.monotonicNanos(), memoryAtBeginBytes: memory))
+        state.beginTeardown(TeardownRecord(cgroup: label, helpers: helpers.sorted(), beganAt: Clock.wallSeconds(),
+                                           beganMonotonicNanos: Clock.monotonicNanoseconds(), memoryAtBeginBytes: memory))
         logger.info("teardown began", metadata: ["cgroup": .string(label), "helpers": .string(helpers.map(String.init).joined(separator: ",")),
                                                   "memory_bytes": .string(memory.map(String.init) ?? "unknown")])
     }

@@ -1,6 +1,8 @@
+import CleaveJSON
 import CleaveOCI
 import Glibc
 import Logging
+import CleaveSystem
 
 /// One JSON object a line on stderr: time, level, label, message, metadata.
 struct JSONLogHandler: LogHandler {

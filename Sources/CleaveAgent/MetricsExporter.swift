@@ -1,6 +1,7 @@
 import CleaveCgroups
 import Prometheus
 import Synchronization
+import CleaveSystem
 
 /// Renders /metrics. Every series lives in AgentState's registry and is made
 /// once: swift-prometheus copies its table of label sets on each make, so

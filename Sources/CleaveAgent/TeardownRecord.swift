@@ -1,8 +1,9 @@
+import CleaveSystem
 /// One teardown: a populated cgroup whose every process is a teardown helper
 /// (`cleanup/<pid>`, cleave's or QEMU's), from when the agent saw it begin to
 /// when the cgroup emptied.
-public struct TeardownRecord: Codable, Sendable, Equatable {
-    public enum State: String, Codable, Sendable {
+package struct TeardownRecord: Codable, Sendable, Equatable {
+    package enum State: String, Codable, Sendable {
         /// Populated, helpers only.
         case inProgress = "in_progress"
         /// The cgroup emptied (populated 0) or was removed.
@@ -12,18 +13,18 @@ public struct TeardownRecord: Codable, Sendable, Equatable {
     }
 
     /// Path below the cgroup2 mount, with a leading "/".
-    public var cgroup: String
-    public var state: State
+    package var cgroup: String
+    package var state: State
     /// The helpers' pids when the teardown was recognised.
-    public var helpers: [Int32]
+    package var helpers: [Int32]
     /// Unix time, seconds.
-    public var beganAt: Double
-    public var endedAt: Double?
-    public var durationSeconds: Double?
+    package var beganAt: Double
+    package var endedAt: Double?
+    package var durationSeconds: Double?
     /// memory.current when the teardown was recognised; nil without the memory controller.
-    public var memoryAtBeginBytes: UInt64?
+    package var memoryAtBeginBytes: UInt64?
     /// True once the teardown has run longer than the agent's teardown timeout.
-    public var timedOut: Bool
+    package var timedOut: Bool
 
     /// CLOCK_MONOTONIC at the beginning, for the duration; not encoded.
     var beganMonotonicNanos: UInt64 = 0
@@ -33,7 +34,7 @@ public struct TeardownRecord: Codable, Sendable, Equatable {
         case memoryAtBeginBytes = "memory_at_begin_bytes", timedOut = "timed_out"
     }
 
-    public init(cgroup: String, helpers: [Int32], beganAt: Double, beganMonotonicNanos: UInt64, memoryAtBeginBytes: UInt64?) {
+    package init(cgroup: String, helpers: [Int32], beganAt: Double, beganMonotonicNanos: UInt64, memoryAtBeginBytes: UInt64?) {
         self.cgroup = cgroup
         self.state = .inProgress
         self.helpers = helpers
@@ -45,11 +46,11 @@ public struct TeardownRecord: Codable, Sendable, Equatable {
 }
 
 /// The body of /v1/teardowns.
-public struct TeardownsDocument: Codable, Sendable {
-    public var inProgress: [TeardownRecord]
-    public var recent: [TeardownRecord]
-    public var teardownsTotal: Int
-    public var timeoutsTotal: Int
+package struct TeardownsDocument: Codable, Sendable {
+    package var inProgress: [TeardownRecord]
+    package var recent: [TeardownRecord]
+    package var teardownsTotal: Int
+    package var timeoutsTotal: Int
 
     enum CodingKeys: String, CodingKey {
         case inProgress = "in_progress", recent, teardownsTotal = "teardowns_total", timeoutsTotal = "timeouts_total"

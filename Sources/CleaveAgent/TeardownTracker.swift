@@ -1,30 +1,26 @@
+import CleaveSystem
 /// The teardowns in progress and the recently finished ones. A value type
 /// with the clock passed in, so the watcher thread drives it and tests can
 /// step it; AgentState guards the shared instance.
-public struct TeardownTracker: Sendable {
-    public private(set) var inProgress: [String: TeardownRecord] = [:]
+package struct TeardownTracker: Sendable {
+    package private(set) var inProgress: [String: TeardownRecord] = [:]
     /// Finished teardowns, newest last, at most `recentLimit`.
-    public private(set) var recent: [TeardownRecord] = []
-    public private(set) var completedCount = 0
-    public private(set) var timeoutCount = 0
-    public let recentLimit: Int
-    public var timeoutNanos: UInt64
+    package private(set) var recent: [TeardownRecord] = []
+    package private(set) var completedCount = 0
+    package private(set) var timeoutCount = 0
+    package let recentLimit: Int
+    package var timeoutNanos: UInt64
 
-    public init(timeout: Duration, recentLimit: Int = 100) {
-        self.timeoutNanos = Self.nanos(timeout)
+    package init(timeout: Duration, recentLimit: Int = 100) {
+        self.timeoutNanos = timeout.nanosecondsSaturating
         self.recentLimit = recentLimit
     }
 
-    static func nanos(_ d: Duration) -> UInt64 {
-        let c = d.components
-        return UInt64(max(0, c.seconds)) * 1_000_000_000 + UInt64(max(0, c.attoseconds) / 1_000_000_000)
-    }
-
-    public func isInProgress(_ cgroup: String) -> Bool { inProgress[cgroup] != nil }
+    package func isInProgress(_ cgroup: String) -> Bool { inProgress[cgroup] != nil }
 
     /// false when that cgroup's teardown was already in progress.
     @discardableResult
-    public mutating func begin(_ record: TeardownRecord) -> Bool {
+    package mutating func begin(_ record: TeardownRecord) -> Bool {
         guard inProgress[record.cgroup] == nil else { return false }
         inProgress[record.cgroup] = record
         return true
@@ -32,7 +28,7 @@ public struct TeardownTracker: Sendable {
 
     /// Ends a teardown; returns the finished record (nil if none was in progress).
     @discardableResult
-    public mutating func end(_ cgroup: String, state: TeardownRecord.State, wallSeconds: Double, monotonicNanos: UInt64) -> TeardownRecord? {
+    package mutating func end(_ cgroup: String, state: TeardownRecord.State, wallSeconds: Double, monotonicNanos: UInt64) -> TeardownRecord? {
         guard var record = inProgress.removeValue(forKey: cgroup) else { return nil }
         record.state = state
         record.endedAt = wallSeconds
@@ -44,12 +40,12 @@ public struct TeardownTracker: Sendable {
     }
 
     /// Forgets a teardown without counting it (an ancestor's teardown covers it).
-    public mutating func drop(_ cgroup: String) {
+    package mutating func drop(_ cgroup: String) {
         inProgress[cgroup] = nil
     }
 
     /// Marks teardowns that have run past the timeout; returns the newly timed-out ones.
-    public mutating func markTimeouts(monotonicNanos now: UInt64) -> [TeardownRecord] {
+    package mutating func markTimeouts(monotonicNanos now: UInt64) -> [TeardownRecord] {
         var newly = [TeardownRecord]()
         for (key, record) in inProgress where !record.timedOut && now &- record.beganMonotonicNanos > timeoutNanos {
             inProgress[key]?.timedOut = true
@@ -59,7 +55,7 @@ public struct TeardownTracker: Sendable {
         return newly
     }
 
-    public var document: TeardownsDocument {
+    package var document: TeardownsDocument {
         TeardownsDocument(inProgress: inProgress.values.sorted { $0.beganAt < $1.beganAt }, recent: recent,
                           teardownsTotal: completedCount, timeoutsTotal: timeoutCount)
     }

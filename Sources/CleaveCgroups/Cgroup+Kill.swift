@@ -1,4 +1,4 @@
-import CCleaveSpawn
+import CCleaveSystem
 import Glibc
 
 extension Cgroup {

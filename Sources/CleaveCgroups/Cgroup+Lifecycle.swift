@@ -1,4 +1,5 @@
 import Glibc
+import CleaveSystem
 
 extension Cgroup {
     /// mkdir -p, enabling `controllers` in cgroup.subtree_control of every
@@ -95,20 +96,14 @@ extension Cgroup {
             throw CgroupError(operation: "rmdir", path: path,
                               message: "cgroup is populated (\(count) process\(count == 1 ? "" : "es") in it or below); kill it first")
         }
-        let deadline = monotonicNanos() + UInt64(max(0, timeout.components.seconds)) * 1_000_000_000
+        let deadline = Clock.deadline(after: timeout)
         var delay: UInt32 = 1000
         while true {
             if rmdir(path) == 0 || errno == ENOENT { return }
             let err = errno
-            guard err == EBUSY, monotonicNanos() < deadline else { throw CgroupError.system("rmdir", path, errno: err) }
+            guard err == EBUSY, Clock.monotonicNanoseconds() < deadline else { throw CgroupError.system("rmdir", path, errno: err) }
             usleep(delay)
             delay = min(delay * 2, 100_000)
         }
     }
-}
-
-func monotonicNanos() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }

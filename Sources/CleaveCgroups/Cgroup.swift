@@ -1,5 +1,6 @@
 import Glibc
 import SystemPackage
+import CleaveSystem
 
 /// A cgroup below the cgroup2 mount, addressed by a validated relative path.
 public struct Cgroup: Sendable, Hashable {

@@ -1,3 +1,4 @@
+import CleaveSystem
 import Glibc
 
 /// A failed cgroup operation: which operation, on which file, and why.
@@ -17,15 +18,6 @@ public struct CgroupError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { "\(operation) \(path): \(message)" }
-}
-
-/// "Device or resource busy (EBUSY)".
-func errnoText(_ err: Int32) -> String {
-    let names: [Int32: String] = [EPERM: "EPERM", ENOENT: "ENOENT", EACCES: "EACCES", EBUSY: "EBUSY", EEXIST: "EEXIST",
-                                  EINVAL: "EINVAL", ENOTDIR: "ENOTDIR", EROFS: "EROFS", ENOSPC: "ENOSPC", EAGAIN: "EAGAIN",
-                                  ESRCH: "ESRCH", EOPNOTSUPP: "EOPNOTSUPP", ENOTEMPTY: "ENOTEMPTY", E2BIG: "E2BIG"]
-    let text = String(cString: strerror(err))
-    return names[err].map { "\(text) (\($0))" } ?? text
 }
 
 /// Bad text: a size, a path, a file's contents.

@@ -1,3 +1,4 @@
+import CleaveSystem
 /// The cgroup2 filesystem this process sees, from /proc/self/mountinfo.
 public struct CgroupMount: Sendable, Equatable, Hashable {
     public let mountPoint: String

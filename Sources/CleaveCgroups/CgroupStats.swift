@@ -19,8 +19,12 @@ public struct CgroupStats: Sendable, Codable, Equatable {
 
     /// What kubelet and cAdvisor call the working set: memory.current -
     /// inactive_file, floored at 0.
-    public var workingSet: UInt64? {
-        guard let current = memoryCurrent else { return nil }
+    public var workingSet: UInt64? { Self.workingSet(current: memoryCurrent, inactiveFile: inactiveFile) }
+
+    /// The one rule, for every reader: nil without memory.current; without inactive_file
+    /// (memory.stat unreadable) all of memory.current counts, as cAdvisor does.
+    public static func workingSet(current: UInt64?, inactiveFile: UInt64?) -> UInt64? {
+        guard let current else { return nil }
         let inactive = inactiveFile ?? 0
         return current > inactive ? current - inactive : 0
     }

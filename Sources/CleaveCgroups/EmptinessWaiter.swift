@@ -1,3 +1,4 @@
+import CleaveSystem
 import Glibc
 
 /// Waits for "populated 0" in cgroup.events. The kernel signals changes of
@@ -8,26 +9,25 @@ struct EmptinessWaiter {
 
     func wait(timeout: Duration) throws -> Bool {
         let events = cgroup.file("cgroup.events")
-        let fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
-        guard fd >= 0 else { throw CgroupError.system("inotify_init1", events) }
-        defer { close(fd) }
-        if inotify_add_watch(fd, events, UInt32(IN_MODIFY | IN_DELETE_SELF | IN_IGNORED)) < 0 {
-            if errno == ENOENT { return true }   // the cgroup is gone: certainly empty
-            throw CgroupError.system("inotify_add_watch", events)
+        let inotify: Inotify
+        do {
+            inotify = try Inotify()
+            _ = try inotify.addWatch(events, mask: UInt32(IN_MODIFY | IN_DELETE_SELF | IN_IGNORED))
+        } catch let error as SystemError {
+            if error.operation == "inotify_add_watch" && error.errno == ENOENT { return true }   // gone: certainly empty
+            throw CgroupError.system(error.operation, events, errno: error.errno)
         }
-        let deadline = monotonicNanos() + UInt64(max(0, timeout.components.seconds)) * 1_000_000_000
-            + UInt64(max(0, timeout.components.attoseconds / 1_000_000_000))
-        var buffer = [UInt8](repeating: 0, count: 4096)
+        let deadline = Clock.deadline(after: timeout)
         while true {
             guard let populated = try? cgroup.isPopulated() else { return !cgroup.exists }
             if !populated { return true }
-            let now = monotonicNanos()
+            let now = Clock.monotonicNanoseconds()
             if now >= deadline { return false }
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            var pfd = pollfd(fd: inotify.descriptor, events: Int16(POLLIN), revents: 0)
             let ms = Int32(min((deadline - now) / 1_000_000 + 1, 60_000))
             let n = poll(&pfd, 1, ms)
             if n < 0 && errno != EINTR { throw CgroupError.system("poll", events) }
-            if n > 0 { _ = read(fd, &buffer, buffer.count) }
+            if n > 0 { _ = inotify.readEvents() }
         }
     }
 }

@@ -1,3 +1,4 @@
+import CleaveSystem
 /// The node's memory as /proc/meminfo states it: what the agent exports beside the pending
 /// release, so that alerts can compare the two.
 public struct NodeMemory: Sendable, Equatable {

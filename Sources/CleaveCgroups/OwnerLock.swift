@@ -1,3 +1,4 @@
+import CleaveSystem
 import Glibc
 
 /// An flock(2) on a file in cleave's state directory: held by `cleave run` from before it

@@ -1,4 +1,5 @@
-import CCleaveSpawn
+import CleaveSystem
+import CCleaveSystem
 import Glibc
 
 /// Which cleave run owns a cgroup: an extended attribute on the cgroup directory naming

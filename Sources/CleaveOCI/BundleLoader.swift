@@ -1,4 +1,5 @@
 import FoundationEssentials
+import CleaveJSON
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

@@ -1,4 +1,6 @@
 import FoundationEssentials
+import CleaveJSON
+import CleaveSystem
 
 /// `cleave prepare`: edits a bundle's config.json so that another runtime (crun, runc)
 /// starts the workload with cleave's teardown helper and calls cleave's hook. Everything
@@ -68,8 +70,7 @@ public enum BundlePreparer {
         var env = env
         if let i = env.lastIndex(where: { $0.stringValue?.hasPrefix("LD_PRELOAD=") == true }),
            let current = env[i].stringValue?.dropFirst("LD_PRELOAD=".count) {
-            let entries = current.split(separator: ":").map(String.init)
-            if !entries.contains(path) { env[i] = .string("LD_PRELOAD=" + ([path] + entries).joined(separator: ":")) }
+            env[i] = .string("LD_PRELOAD=" + EnvironmentList.preloadValue(adding: path, to: String(current)))
             return env
         }
         return env + [.string("LD_PRELOAD=\(path)")]

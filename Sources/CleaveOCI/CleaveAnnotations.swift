@@ -1,3 +1,4 @@
+import CleaveJSON
 /// Annotation keys cleave reads from config.json (and from the hook's container state).
 public enum CleaveAnnotations {
     /// "async" (hand the address-space teardown to a helper) or "sync" (let the workload pay

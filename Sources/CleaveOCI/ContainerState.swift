@@ -1,4 +1,5 @@
 import FoundationEssentials
+import CleaveJSON
 
 /// The container state a runtime writes to a hook's stdin (runtime-spec runtime.md "State").
 /// runc and crun add keys of their own (crun: "root"); they are ignored.

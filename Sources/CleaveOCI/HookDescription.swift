@@ -1,4 +1,5 @@
 import FoundationEssentials
+import CleaveJSON
 
 /// A podman / CRI-O hook description (oci-hooks(5), schema 1.0.0), the file dropped into
 /// `hooks.d/` so that those engines inject cleave's hook into the containers they start.

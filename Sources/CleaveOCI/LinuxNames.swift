@@ -1,3 +1,4 @@
+import CleaveJSON
 /// Name-to-number tables the spec's strings map onto. Kept here rather than read from
 /// headers at run time so that validation is the same on every machine.
 enum LinuxNames {

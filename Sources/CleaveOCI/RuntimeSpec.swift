@@ -1,3 +1,4 @@
+import CleaveJSON
 /// The parts of an OCI runtime-spec config.json (1.0–1.2) that cleave reads, plus the
 /// container-only parts it must see in order to refuse them. Field names and types follow
 /// runtime-spec's specs-go/config.go; keys cleave does not model are ignored on decoding.

@@ -1,3 +1,5 @@
+import CleaveSystem
+import CleaveJSON
 /// What cleave accepts in a config.json beyond the JSON types: cleave runs process
 /// workloads in a cgroup, so container features are refused with a pointer to the tools that
 /// do run containers, and values the kernel would refuse later are refused now, by field.

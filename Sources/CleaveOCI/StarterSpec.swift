@@ -1,4 +1,5 @@
 import FoundationEssentials
+import CleaveJSON
 
 /// `cleave spec`: a config.json for a process workload, to edit rather than write from
 /// scratch. Written out by hand (not JSONEncoder) so the keys come in the order a reader

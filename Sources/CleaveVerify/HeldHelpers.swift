@@ -1,6 +1,7 @@
 import CleaveCgroups
-import CleaveShim
 import Glibc
+import CleaveRuntime
+import CleaveSystem
 
 /// Holds teardown helpers still across the workload's reap: they are moved
 /// into a child cgroup and frozen there. A SIGSTOP is not reliable (an
@@ -29,7 +30,7 @@ struct HeldHelpers {
                (try? StatParsers.flatKeyed(events))?["frozen"] == 1 { return }
             usleepMilliseconds(1)
         }
-        throw ShimError("the helper's cgroup \(cgroup.path) did not freeze within 2 s")
+        throw CleaveError.message("the helper's cgroup \(cgroup.path) did not freeze within 2 s")
     }
 }
 

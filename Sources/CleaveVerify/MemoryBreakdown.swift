@@ -1,4 +1,6 @@
 import CleaveCgroups
+import CleaveRuntime
+import CleaveSystem
 
 /// memory.stat split into what the teardown must free and what stays.
 ///

@@ -1,16 +1,17 @@
 import CleaveCgroups
-import CleaveShim
 import FoundationEssentials
+import CleaveRuntime
+import CleaveSystem
 
 /// The verify report as a table for people, or as JSON for programs.
-public enum ReportRenderer {
-    public static func json(_ report: VerifyReport) throws -> String {
+package enum ReportRenderer {
+    package static func json(_ report: VerifyReport) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(report), as: UTF8.self) + "\n"
     }
 
-    public static func table(_ report: VerifyReport) -> String {
+    package static func table(_ report: VerifyReport) -> String {
         var out = "cleave verify \(report.version) — kernel \(report.host.kernel), cgroup2 at \(report.host.cgroupMount) (\(report.host.unified ? "unified" : "hybrid"); controllers: \(report.host.controllers.joined(separator: " ")))\n"
         out += "workload: \(report.workload.joined(separator: " "))  \(report.sizeBytes.map { "size \(ByteSize.format($0))" } ?? "no --size: checked against what it had charged")\(report.threads > 1 ? ", \(report.threads) threads" : "")\n"
         for mode in report.modes {

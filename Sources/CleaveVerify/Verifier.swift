@@ -1,21 +1,22 @@
 import CleaveCgroups
-import CleaveShim
 import Glibc
+import CleaveRuntime
+import CleaveSystem
 
 /// `cleave verify`: proves, on this kernel, that a workload's memory stays
 /// charged to its cgroup until the teardown helper is gone, and that the
 /// teardown's CPU time lands there too.
-public struct Verifier {
-    public let options: VerifyOptions
-    public let version: String
+package struct Verifier {
+    package let options: VerifyOptions
+    package let version: String
 
-    public init(options: VerifyOptions, version: String) {
+    package init(options: VerifyOptions, version: String) {
         self.options = options
         self.version = version
     }
 
-    public func run() throws -> VerifyReport {
-        if let size = options.size, size < 1 << 20 { throw ShimError("--size: at least 1M is needed to tell the allocation from noise") }
+    package func run() throws -> VerifyReport {
+        if let size = options.size, size < 1 << 20 { throw CleaveError.message("--size: at least 1M is needed to tell the allocation from noise") }
         let mount = try CgroupMount.discover()
         let available = try mount.availableControllers()
         let memoryAvailable = available.contains("memory")

@@ -1,7 +1,9 @@
 import CleaveCgroups
-import CCleaveSpawn
-import CleaveShim
+import CCleaveSystem
 import Glibc
+import CleaveRuntime
+import CCleaveContract
+import CleaveSystem
 
 /// Starts verify's workload in its cgroup and waits until it has allocated:
 /// the probe says `ready <pid>`; any other command is ready once it is quiet
@@ -17,26 +19,26 @@ struct WorkloadLauncher {
         switch mode {
         case .async:
             guard let library = TeardownLibrary.locate(environment: env.dictionary) else {
-                throw ShimError("\(TeardownLibrary.fileName) not found next to cleave (set CLEAVE_TEARDOWN_LIBRARY)")
+                throw CleaveError.message("\(TeardownLibrary.fileName) not found next to cleave (set \(CLEAVE_ENV_TEARDOWN_LIBRARY))")
             }
             // A command too, as `cleave run` would start it (a program with a helper
             // of its own, like QEMU's -async-teardown, then has two).
-            env["LD_PRELOAD"] = library + (env["LD_PRELOAD"].map { ":" + $0 } ?? "")
-            env["CLEAVE_TEARDOWN"] = nil
+            env["LD_PRELOAD"] = EnvironmentList.preloadValue(adding: library, to: env["LD_PRELOAD"])
+            env[CLEAVE_ENV_TEARDOWN] = nil
         case .sync:
-            env["CLEAVE_TEARDOWN"] = "off"
+            env[CLEAVE_ENV_TEARDOWN] = "off"
         }
         let argv: [String]
         if let command = options.command {
             argv = command
         } else {
-            guard let exe = Executable.path() else { throw ShimError("cannot find the cleave executable") }
+            guard let exe = Executable.path() else { throw CleaveError.message("cannot find the cleave executable") }
             argv = [exe, "probe", "alloc", String(options.probeSize)] + (options.threads > 1 ? ["--threads", String(options.threads)] : [])
         }
         let executable = try CommandResolver.resolve(argv[0], path: env["PATH"])
 
         var fds: [Int32] = [0, 0]
-        guard cleave_pipe_cloexec(&fds) == 0 else { throw ShimError("pipe: \(String(cString: strerror(errno)))") }
+        guard cleave_pipe_cloexec(&fds) == 0 else { throw CleaveError.system(context: "pipe", SystemError("pipe2")) }
         defer { close(fds[0]) }
         let directory = try cgroup.openDirectory()
         defer { try? directory.close() }
@@ -45,7 +47,7 @@ struct WorkloadLauncher {
             var request = WorkloadSpawner.Request(
                 executable: executable, arguments: argv, environment: env.strings,
                 cgroupDirectory: directory.rawValue, cgroupProcsPath: cgroup.path + "/cgroup.procs",
-                settings: ProcessSettings(), pidEnvironmentName: "CLEAVE_TEARDOWN_PID")
+                settings: ProcessSettings(), pidEnvironmentName: CLEAVE_ENV_TEARDOWN_PID)
             request.stdoutFD = options.command == nil ? fds[1] : nil
             spawned = try WorkloadSpawner.spawn(request)
         } catch let failure as SpawnFailure {
@@ -85,12 +87,12 @@ struct WorkloadLauncher {
                     line.removeAll()
                 } else { line.append(byte) }
             } else if got == 0 {
-                throw ShimError("the probe (pid \(pid)) exited before it was ready")
+                throw CleaveError.message("the probe (pid \(pid)) exited before it was ready")
             } else if errno != EINTR {
-                throw ShimError("reading the probe's output: \(String(cString: strerror(errno)))")
+                throw CleaveError.system(context: "reading the probe's output", SystemError("read"))
             }
         }
-        throw ShimError("the probe (pid \(pid)) did not get ready within 600 s")
+        throw CleaveError.message("the probe (pid \(pid)) did not get ready within 600 s")
     }
 
     /// A command is taken as ready once it is quiet: memory.current has not grown by
@@ -106,7 +108,7 @@ struct WorkloadLauncher {
         let deadline = quietSince + 600 * 1_000_000_000
         while Clock.monotonicNanoseconds() < deadline {
             usleep(100_000)
-            guard ProcFS.isAlive(workload.pid) else { throw ShimError("the command (pid \(workload.pid)) exited before it was ended") }
+            guard ProcFS.isAlive(workload.pid) else { throw CleaveError.message("the command (pid \(workload.pid)) exited before it was ended") }
             let stats = try? cgroup.stats()
             let now = stats?.memoryCurrent ?? 0
             let cpu = stats?.cpuUsageUsec ?? lastCPU
@@ -121,6 +123,6 @@ struct WorkloadLauncher {
             if let size, Double(now) >= 0.9 * Double(size), quiet > 500_000_000 { return }
             if quiet > 2_000_000_000 { return }
         }
-        throw ShimError("memory.current of \(cgroup.path) kept growing, or the command kept busy, for 600 s")
+        throw CleaveError.message("memory.current of \(cgroup.path) kept growing, or the command kept busy, for 600 s")
     }
 }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import CleaveAgent
-import CleaveShim
 import Dispatch
 import Synchronization
+import CleaveSystem
 
 /// `cleave agent`, in an executable of its own (`cleave agent` execs it) so that
 /// Hummingbird, NIO and Foundation never load into `cleave run`. The agent's async
@@ -50,21 +50,21 @@ struct AgentCommand: ParsableCommand {
 
     func runAgent() async throws {
         var options = AgentOptions()
-        do { options.listen = try ListenAddress.parse(listen) } catch let e as AgentError { throw ShimError(e.message) }
+        do { options.listen = try ListenAddress.parse(listen) } catch let e as AgentError { throw CleaveError.message(e.message) }
         options.roots = roots
         options.cgroupMount = cgroupMount
         options.procRoot = procMount
         options.rescanInterval = try DurationParser.parse(rescan, option: "--rescan")
-        guard options.rescanInterval >= .milliseconds(100) else { throw ShimError("--rescan: '\(rescan)' is too short (at least 100ms)") }
+        guard options.rescanInterval >= .milliseconds(100) else { throw CleaveError.message("--rescan: '\(rescan)' is too short (at least 100ms)") }
         options.teardownTimeout = try DurationParser.parse(teardownTimeout, option: "--teardown-timeout")
         guard let format = LogFormat(rawValue: logFormat) else {
-            throw ShimError("--log-format: '\(logFormat)' is not one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw CleaveError.message("--log-format: '\(logFormat)' is not one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         options.logFormat = format
         do {
             try await Agent.run(options, logger: Agent.makeLogger(format: format))
         } catch let e as AgentError {
-            throw ShimError(e.message)
+            throw CleaveError.message(e.message)
         }
     }
 }

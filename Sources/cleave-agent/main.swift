@@ -1,13 +1,13 @@
 import ArgumentParser
-import CleaveShim
 import Glibc
+import CleaveSystem
 
 // As in cleave's main: "cleave: <message>" and 125 for bad input; help exits 0.
 do {
     var command = try AgentCommand.parseAsRoot()
     try command.run()
-} catch let error as ShimError {
-    Console.error(error.message)
+} catch let error as CleaveError {
+    Console.error(error.description)
     exit(error.exitCode)
 } catch let exitCode as ExitCode {
     exit(exitCode.rawValue)
@@ -15,5 +15,5 @@ do {
     if AgentCommand.exitCode(for: error) == .success { AgentCommand.exit(withError: error) }
     let message = AgentCommand.fullMessage(for: error)
     Console.emit(message.hasPrefix("Error: ") ? "cleave: " + message.dropFirst(7) : "cleave: " + message)
-    exit(ShimError.usage)
+    exit(CleaveError.usage)
 }

@@ -1,6 +1,9 @@
-import CleaveShim
 import Glibc
 import Logging
+import CleaveRuntime
+import CleaveSystem
+import CleaveHook
+import CleaveInventory
 
 /// swift-log on stderr; CLEAVE_LOG_LEVEL=debug shows what cleave does.
 enum CLILogging {

@@ -13,7 +13,7 @@ struct Cleave: ParsableCommand {
         """,
         version: version,
         subcommands: [RunCommand.self, VerifyCommand.self, ProbeCommand.self, PSCommand.self, GCCommand.self,
-                      SpecCommand.self, PrepareCommand.self, HookCommand.self, AgentCommand.self,
+                      SpecCommand.self, PrepareCommand.self, HookCommand.self, AgentLauncherCommand.self,
                       WatchTeardownCommand.self, FollowTeardownCommand.self]
     )
 }

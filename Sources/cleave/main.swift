@@ -1,6 +1,9 @@
 import ArgumentParser
-import CleaveShim
 import Glibc
+import CleaveRuntime
+import CleaveSystem
+import CleaveHook
+import CleaveInventory
 
 // Every failure ends with "cleave: <message>" and an exit code a runtime user
 // expects: 125 for cleave's own errors (also bad flags), the workload's status
@@ -9,14 +12,14 @@ do {
     // `cleave run [--opt value...] -- COMMAND` skips swift-argument-parser, whose start-up
     // is most of run's overhead; anything else (help, odd forms, errors) takes the full parser.
     let arguments = CommandLine.arguments
-    if arguments.count > 1, arguments[1] == "agent" { try AgentCommand.exec(Array(arguments.dropFirst(2))) }
+    if arguments.count > 1, arguments[1] == "agent" { try AgentLauncherCommand.exec(Array(arguments.dropFirst(2))) }
     if arguments.count > 2, arguments[1] == "run", let options = RunOptions.parseFast(arguments[2...]) {
         exit(try RunCommand.run(options))
     }
     var command = try Cleave.parseAsRoot()
     try command.run()
-} catch let error as ShimError {
-    Console.error(error.message)
+} catch let error as CleaveError {
+    Console.error(error.description)
     exit(error.exitCode)
 } catch let exitCode as ExitCode {
     exit(exitCode.rawValue)
@@ -26,5 +29,5 @@ do {
     }
     let message = Cleave.fullMessage(for: error)
     Console.emit(message.hasPrefix("Error: ") ? "cleave: " + message.dropFirst(7) : "cleave: " + message)
-    exit(ShimError.usage)
+    exit(CleaveError.usage)
 }

@@ -1,6 +1,8 @@
-import CleaveShim
 import Glibc
 import Testing
+import CleaveRuntime
+import CleaveSystem
+import CleaveTestSupport
 
 /// Bad input ends with "cleave: <message naming the input>" and status 125, not a trap.
 @Suite("cleave agent: bad command lines")
@@ -14,7 +16,7 @@ struct AgentCLITests {
         (["--cgroup-mount", "/tmp"], "'/tmp'"),
     ])
     func refused(_ args: [String], _ named: String) throws {
-        let result = try Spawned.run([AgentTestEnvironment.cleave, "agent", "--listen", "127.0.0.1:0"] + args, timeout: 30)
+        let result = try ChildProcess.run([TestEnvironment.cleave, "agent", "--listen", "127.0.0.1:0"] + args, timeout: 30)
         #expect(result.status == 125, "stderr: \(result.stderr)")
         #expect(result.stderr.hasPrefix("cleave: "), "stderr: \(result.stderr)")
         #expect(result.stderr.contains(args[0]) && result.stderr.contains(named), "stderr: \(result.stderr)")
@@ -24,7 +26,7 @@ struct AgentCLITests {
     func portInUse() throws {
         let first = try AgentProcess(["--root", "/"])
         defer { _ = first.terminate() }
-        let result = try Spawned.run([AgentTestEnvironment.cleave, "agent", "--listen", "127.0.0.1:\(first.port)"], timeout: 30)
+        let result = try ChildProcess.run([TestEnvironment.cleave, "agent", "--listen", "127.0.0.1:\(first.port)"], timeout: 30)
         #expect(result.status == 125, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("--listen 127.0.0.1:\(first.port)"), "stderr: \(result.stderr)")
     }
@@ -33,13 +35,13 @@ struct AgentCLITests {
     /// reachable from the network (manifests/kubernetes asks for :9464 explicitly).
     @Test("with no --listen the agent serves on 127.0.0.1:9464 only")
     func defaultListenIsLoopback() throws {
-        let help = try Spawned.run([AgentTestEnvironment.cleave, "agent", "--help"], timeout: 30)
+        let help = try ChildProcess.run([TestEnvironment.cleave, "agent", "--help"], timeout: 30)
         #expect(help.status == 0, "stderr: \(help.stderr)")
         #expect(help.stdout.contains("(default: 127.0.0.1:9464)"), "help: \(help.stdout)")
 
         // Either it listens there, or (another agent holds the port) says which address it
         // could not take: both name the default address.
-        let agent = try Spawned([AgentTestEnvironment.cleave, "agent", "--root", "/"])
+        let agent = try ChildProcess([TestEnvironment.cleave, "agent", "--root", "/"], output: .files)
         let named = ["listening on http://127.0.0.1:9464", "--listen 127.0.0.1:9464"]
         let deadline = Clock.monotonicNanoseconds() + 30_000_000_000
         var log = ""
@@ -50,7 +52,7 @@ struct AgentCLITests {
             usleep(20_000)
         }
         kill(agent.pid, SIGTERM)
-        _ = agent.wait(timeout: 20)
+        _ = agent.exitStatus(timeout: 20)
         #expect(named.contains(where: log.contains), "stderr: \(log)")
     }
 }

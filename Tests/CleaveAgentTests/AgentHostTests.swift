@@ -1,17 +1,19 @@
 import CleaveAgent
 import CleaveCgroups
-import CleaveShim
 import FoundationEssentials
 import Glibc
 import Testing
+import CleaveRuntime
+import CleaveSystem
+import CleaveTestSupport
 
 /// The agent against this machine's real cgroup2 hierarchy.
-@Suite("cleave agent on the host hierarchy", .enabled(if: AgentTestEnvironment.hasCgroup2, "needs a cgroup2 hierarchy"))
+@Suite("cleave agent on the host hierarchy", .enabled(if: TestEnvironment.hasCgroup2, "needs a cgroup2 hierarchy"))
 struct AgentHostTests {
     @Test("serves /metrics, /v1/teardowns, /healthz and /readyz, logs JSON, and SIGTERM exits 0")
     func servesAndStops() throws {
-        let root = try AgentTestEnvironment.makeTestCgroup("serve")
-        defer { AgentTestEnvironment.removeTree(root) }
+        let root = try TestEnvironment.makeTestCgroup("serve")
+        defer { TestEnvironment.removeCgroupTree(root) }
         let agent = try AgentProcess(["--root", root.relativePath, "--log-format", "json"])
         #expect(try agent.get("/readyz").status == 200)
         #expect(try agent.get("/healthz").status == 200)
@@ -37,7 +39,7 @@ struct AgentHostTests {
         // cpu.stat is a core file: every watched cgroup has a usage series.
         #expect(families.value("cleave_cgroup_cpu_usage_seconds", sample: "cleave_cgroup_cpu_usage_seconds_total",
                                ["cgroup": "/" + root.relativePath]) != nil)
-        if !AgentTestEnvironment.hasMemoryController {
+        if !TestEnvironment.hasMemoryController {
             // No memory controller: the working set is absent, not 0.
             #expect(families[family: "cleave_cgroup_memory_working_set_bytes"] == nil)
             #expect(families[family: "cleave_cgroup_oom_kills"] == nil)
@@ -70,9 +72,9 @@ struct AgentHostTests {
 
     @Test("hundreds of cgroups a second created and removed: the agent keeps running, no stale series, no leaked descriptors")
     func churn() throws {
-        let mount = try #require(AgentTestEnvironment.mount)
-        let root = try AgentTestEnvironment.makeTestCgroup("churn")
-        defer { AgentTestEnvironment.removeTree(root) }
+        let mount = try #require(TestEnvironment.mount)
+        let root = try TestEnvironment.makeTestCgroup("churn")
+        defer { TestEnvironment.removeCgroupTree(root) }
         let agent = try AgentProcess(["--root", root.relativePath, "--rescan", "2s"])
         defer { _ = agent.terminate() }
         _ = try agent.get("/metrics")
@@ -105,25 +107,25 @@ struct AgentHostTests {
 
         let expected = Set(["/" + root.relativePath] + stay.map { "/" + $0.relativePath })
         var seen = Set<String>()
-        let settled = try AgentTestEnvironment.eventually(timeout: 10) {
+        let settled = try TestEnvironment.eventually(timeout: 10) {
             let families = try agent.metrics()
             seen = Set(families[family: "cleave_cgroup_cpu_usage_seconds"]?.samples.compactMap { $0.labels["cgroup"] } ?? [])
             return seen == expected
         }
         #expect(settled, "series for \(seen.subtracting(expected).sorted().prefix(5)) stale, \(expected.subtracting(seen).sorted().prefix(5)) missing")
         for c in stay { try c.remove() }
-        #expect(try AgentTestEnvironment.eventually {
+        #expect(try TestEnvironment.eventually {
             Set(try agent.metrics()[family: "cleave_cgroup_cpu_usage_seconds"]?.samples.compactMap { $0.labels["cgroup"] } ?? [])
                 == ["/" + root.relativePath]
         })
         // The last scrape's connection closes asynchronously: wait for the count to come back.
-        #expect(AgentTestEnvironment.eventually { (agent.descriptorCount ?? Int.max) <= descriptorsBefore },
+        #expect(TestEnvironment.eventually { (agent.descriptorCount ?? Int.max) <= descriptorsBefore },
                 "descriptors before \(descriptorsBefore), after \(agent.descriptorCount ?? -1)")
         #expect(agent.terminate() == 0)
     }
 
     @Test("a held teardown without the memory controller: counted, its memory absent rather than 0",
-          .enabled(if: !AgentTestEnvironment.hasMemoryController, "the VM tier runs this with the memory controller"))
+          .enabled(if: !TestEnvironment.hasMemoryController, "the VM tier runs this with the memory controller"))
     func teardownWithoutMemoryController() throws {
         try TeardownScenario.run(expectMemory: false)
     }

@@ -1,6 +1,7 @@
 @testable import CleaveAgent
 import CleaveCgroups
 import Testing
+import CleaveTestSupport
 
 @Suite("cleave agent: options and the teardown tracker")
 struct AgentUnitTests {
@@ -52,14 +53,14 @@ struct AgentUnitTests {
     }
 
     @Test("--root must name an existing cgroup; nested roots fold into their ancestor",
-          .enabled(if: AgentTestEnvironment.hasCgroup2, "needs a cgroup2 hierarchy"))
+          .enabled(if: TestEnvironment.hasCgroup2, "needs a cgroup2 hierarchy"))
     func roots() throws {
-        let mount = try #require(AgentTestEnvironment.mount)
+        let mount = try #require(TestEnvironment.mount)
         #expect(try AgentOptions.resolveRoots([], mount: mount) == [""])
         #expect(throws: AgentError.self) { try AgentOptions.resolveRoots(["cleave-test-agent-no-such-cgroup"], mount: mount) }
         #expect(throws: AgentError.self) { try AgentOptions.resolveRoots(["../etc"], mount: mount) }
-        let cg = try AgentTestEnvironment.makeTestCgroup("roots")
-        defer { AgentTestEnvironment.removeTree(cg) }
+        let cg = try TestEnvironment.makeTestCgroup("roots")
+        defer { TestEnvironment.removeCgroupTree(cg) }
         let child = try Cgroup(mount: mount, path: cg.relativePath + "/x")
         try child.create()
         #expect(try AgentOptions.resolveRoots([child.relativePath, cg.path, "/" + cg.relativePath], mount: mount) == [cg.relativePath])

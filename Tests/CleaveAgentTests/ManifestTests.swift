@@ -1,14 +1,16 @@
 import FoundationEssentials
 import Glibc
 import Testing
+import CleaveSystem
+import CleaveTestSupport
 
 /// The deployment files: Kubernetes manifests through kubernetes-validate
 /// (hack/setup.sh installs it from PyPI), the systemd unit through
 /// `systemd-analyze verify` where systemd's tools are installed.
 @Suite("cleave agent manifests")
 struct ManifestTests {
-    static let manifests = AgentTestEnvironment.repositoryRoot + "/manifests"
-    static let validator = AgentTestEnvironment.pythonEnvironment + "/bin/kubernetes-validate"
+    static let manifests = TestEnvironment.repositoryRoot + "/manifests"
+    static let validator = TestEnvironment.pythonEnvironment + "/bin/kubernetes-validate"
     static var hasValidator: Bool { access(validator, X_OK) == 0 }
     static let systemdAnalyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first { (path: String) in access(path, X_OK) == 0 }
 
@@ -16,23 +18,23 @@ struct ManifestTests {
           .enabled(if: hasValidator, "kubernetes-validate could not be installed (hack/setup.sh installs it with pip into /var/tmp/cleave-py)"))
     func kubernetes() throws {
         let files = ["namespace", "serviceaccount", "service", "daemonset", "networkpolicy"].map { "\(Self.manifests)/kubernetes/\($0).yaml" }
-        let result = try Spawned.run([Self.validator, "--strict"] + files)
+        let result = try ChildProcess.run([Self.validator, "--strict"] + files)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.split(separator: "\n").filter { $0.contains(" passed for resource ") }.count == files.count, "\(result.stdout)")
 
-        let daemonset = Spawned.contents(files[3])
+        let daemonset = (FileIO.read(files[3], limit: 64 << 20) ?? "")
         #expect(!daemonset.contains("hostNetwork"), "a NetworkPolicy does not apply to a host-network pod")
         for required in ["hostPID: true", "readOnly: true", "path: /healthz", "path: /readyz", "prometheus.io/scrape: \"true\"",
                          "drop: [\"ALL\"]", "readOnlyRootFilesystem: true", "limits:", "requests:"] {
             #expect(daemonset.contains(required), "daemonset.yaml lacks \(required)")
         }
         // The negative control: the validator does refuse a wrong manifest.
-        let broken = try Spawned(["/bin/true"])   // for its private temporary directory
-        _ = broken.wait(timeout: 10)
-        let brokenFile = broken.directory + "/broken.yaml"
-        #expect(FileWriter.write(brokenFile, daemonset.replacing("hostPID: true", with: "hostPID: \"yes\"")))
+        let broken = try ChildProcess(["/bin/true"], output: .files)   // for its private temporary directory
+        _ = broken.exitStatus(timeout: 10)
+        let brokenFile = broken.directory! + "/broken.yaml"
+        try AtomicFile.write(Array((daemonset.replacing("hostPID: true", with: "hostPID: \"yes\"")).utf8), to: brokenFile)
         defer { unlink(brokenFile) }
-        let refused = try Spawned.run([Self.validator, "--strict", brokenFile])
+        let refused = try ChildProcess.run([Self.validator, "--strict", brokenFile])
         #expect(refused.status != 0, "kubernetes-validate accepted hostPID: \"yes\"")
     }
 
@@ -40,14 +42,14 @@ struct ManifestTests {
           .enabled(if: systemdAnalyze != nil, "systemd-analyze is not installed here"))
     func systemd() throws {
         let analyze = try #require(Self.systemdAnalyze)
-        let unit = Spawned.contents(Self.manifests + "/systemd/cleave-agent.service")
+        let unit = (FileIO.read(Self.manifests + "/systemd/cleave-agent.service", limit: 64 << 20) ?? "")
         #expect(unit.contains("ExecStart=/usr/local/bin/cleave agent "))
-        let holder = try Spawned(["/bin/true"])
-        _ = holder.wait(timeout: 10)
-        let copy = holder.directory + "/cleave-agent.service"
-        #expect(FileWriter.write(copy, unit.replacing("/usr/local/bin/cleave", with: AgentTestEnvironment.cleave)))
+        let holder = try ChildProcess(["/bin/true"], output: .files)
+        _ = holder.exitStatus(timeout: 10)
+        let copy = holder.directory! + "/cleave-agent.service"
+        try AtomicFile.write(Array((unit.replacing("/usr/local/bin/cleave", with: TestEnvironment.cleave)).utf8), to: copy)
         defer { unlink(copy) }
-        let result = try Spawned.run([analyze, "verify", "--man=no", copy])
+        let result = try ChildProcess.run([analyze, "verify", "--man=no", copy])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(!result.stderr.contains("Unknown key") && !result.stderr.contains("nknown"), "\(result.stderr)")
     }
@@ -55,7 +57,7 @@ struct ManifestTests {
     @Test("the NetworkPolicy admits only the monitoring namespace's Prometheus, on the metrics port, and no egress; a loosened one is caught",
           .enabled(if: hasValidator, "kubernetes-validate (and PyYAML with it) could not be installed"))
     func networkPolicy() throws {
-        let text = Spawned.contents(Self.manifests + "/kubernetes/networkpolicy.yaml")
+        let text = (FileIO.read(Self.manifests + "/kubernetes/networkpolicy.yaml", limit: 64 << 20) ?? "")
         #expect(try Self.policyProblems(text) == [])
 
         // Each loosening a hand edit could make is caught (the checks are not vacuous).
@@ -84,13 +86,13 @@ struct ManifestTests {
     /// What is wrong with a NetworkPolicy for the agent, read with PyYAML (kubernetes-validate's
     /// dependency) into JSON: [] when it admits exactly the monitoring namespace's Prometheus.
     static func policyProblems(_ yaml: String) throws -> [String] {
-        let holder = try Spawned(["/bin/true"])   // for its private temporary directory
-        _ = holder.wait(timeout: 10)
-        let file = holder.directory + "/policy.yaml"
-        #expect(FileWriter.write(file, yaml))
+        let holder = try ChildProcess(["/bin/true"], output: .files)   // for its private temporary directory
+        _ = holder.exitStatus(timeout: 10)
+        let file = holder.directory! + "/policy.yaml"
+        try AtomicFile.write(Array((yaml).utf8), to: file)
         defer { unlink(file) }
         let script = "import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)"
-        let converted = try Spawned.run([AgentTestEnvironment.python, "-c", script, file])
+        let converted = try ChildProcess.run([TestEnvironment.python, "-c", script, file])
         guard converted.status == 0 else { return ["not YAML: \(converted.stderr)"] }
         let policy = try JSONDecoder().decode(NetworkPolicy.self, from: Data(converted.stdout.utf8))
 

@@ -1,9 +1,11 @@
 import CleaveAgent
 import CleaveCgroups
-import CleaveShim
 import FoundationEssentials
 import Glibc
 import Testing
+import CleaveRuntime
+import CleaveSystem
+import CleaveTestSupport
 
 /// The agent watches a test subtree while `cleave run --teardown async` ends
 /// `cleave probe alloc 256M`; the helper is held (moved into `held/` and
@@ -12,25 +14,25 @@ enum TeardownScenario {
     static let size: Double = 256 * 1024 * 1024
 
     static func run(expectMemory: Bool) throws {
-        let mount = try #require(AgentTestEnvironment.mount)
-        let root = try AgentTestEnvironment.makeTestCgroup("teardown")
-        defer { AgentTestEnvironment.removeTree(root) }
+        let mount = try #require(TestEnvironment.mount)
+        let root = try TestEnvironment.makeTestCgroup("teardown")
+        defer { TestEnvironment.removeCgroupTree(root) }
         // A long rescan: events and pidfds must do the work.
         let agent = try AgentProcess(["--root", root.relativePath, "--rescan", "60s"])
         defer { _ = agent.terminate() }
 
         let workload = try Cgroup(mount: mount, path: root.relativePath + "/w")
         let label = "/" + workload.relativePath
-        let run = try Spawned([AgentTestEnvironment.cleave, "run", "--cgroup", workload.relativePath, "--keep-cgroup",
-                               "--teardown", "async", "--", AgentTestEnvironment.cleave, "probe", "alloc", "256M"])
+        let run = try ChildProcess([TestEnvironment.cleave, "run", "--cgroup", workload.relativePath, "--keep-cgroup",
+                                    "--teardown", "async", "--", TestEnvironment.cleave, "probe", "alloc", "256M"], output: .files)
         var probe: Int32?
-        _ = AgentTestEnvironment.eventually(timeout: 60) {
+        _ = TestEnvironment.eventually(timeout: 60) {
             probe = run.stdout.split(separator: "\n").first { $0.hasPrefix("ready ") }.flatMap { Int32($0.dropFirst(6)) }
             return probe != nil || run.poll() != nil
         }
         let workloadPid = try #require(probe, "the probe did not become ready: \(run.stderr)")
         var helpers = [Int32]()
-        #expect(AgentTestEnvironment.eventually {
+        #expect(TestEnvironment.eventually {
             helpers = TeardownHelpers.helpers(among: (try? workload.processes()) ?? [])
             return !helpers.isEmpty
         })
@@ -41,7 +43,7 @@ enum TeardownScenario {
         if expectMemory {
             // The agent learns of the new cgroup through inotify: its series appears when it has.
             var ws: Double?
-            _ = try AgentTestEnvironment.eventually {
+            _ = try TestEnvironment.eventually {
                 ws = try agent.metrics().value("cleave_cgroup_memory_working_set_bytes", ["cgroup": label])
                 return (ws ?? 0) >= 0.9 * size
             }
@@ -54,11 +56,11 @@ enum TeardownScenario {
         try held.create()
         for pid in helpers { try held.write("cgroup.procs", String(pid)) }
         try held.freeze(true)
-        #expect(AgentTestEnvironment.eventually { ((try? held.read("cgroup.events")) ?? nil)?.contains("frozen 1") == true })
+        #expect(TestEnvironment.eventually { ((try? held.read("cgroup.events")) ?? nil)?.contains("frozen 1") == true })
         #expect(kill(workloadPid, SIGKILL) == 0)
-        #expect(run.wait(timeout: 60) == 137, "cleave run: \(run.stderr)")
+        #expect(run.exitStatus(timeout: 60) == 137, "cleave run: \(run.stderr)")
 
-        #expect(try AgentTestEnvironment.eventually {
+        #expect(try TestEnvironment.eventually {
             families = try agent.metrics()
             return families.value("cleave_teardowns_in_progress") == 1
         }, "scrape: \(families.map(\.name))")
@@ -69,7 +71,7 @@ enum TeardownScenario {
         }.joined(separator: "\n"))
         // Every family at once (teardown memory, working set, OOM kills where memory exists):
         // the exposition still passes promtool's lint, and each name is one the agent declares.
-        let lint = try Spawned.run([MonitoringTests.promtool, "check", "metrics"], stdin: raw)
+        let lint = try ChildProcess.run([MonitoringTests.promtool, "check", "metrics"], stdin: raw)
         #expect(lint.status == 0, "promtool check metrics: \(lint.stdout)\(lint.stderr)")
         let undeclared = MonitoringTests.sampleNames(raw).subtracting(MonitoringTests.declaredNames())
         #expect(undeclared.isEmpty, "exported but not declared: \(undeclared.sorted())")
@@ -89,7 +91,7 @@ enum TeardownScenario {
 
         // Release: the helper frees the memory and exits, the cgroup empties.
         try held.freeze(false)
-        #expect(try AgentTestEnvironment.eventually(timeout: 60) {
+        #expect(try TestEnvironment.eventually(timeout: 60) {
             families = try agent.metrics()
             return families.value("cleave_teardowns_in_progress") == 0
                 && families.value("cleave_teardowns", sample: "cleave_teardowns_total") == 1

@@ -1,5 +1,6 @@
 @testable import CleaveCgroups
 import Foundation
+import CleaveSystem
 import Glibc
 import Testing
 

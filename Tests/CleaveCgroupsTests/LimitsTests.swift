@@ -22,7 +22,7 @@ struct LimitsTests {
         #expect(try ByteSize.parseLimit("4K") == .value(4096))
     }
 
-    /// The formula of design.md, computed independently here.
+    /// The shares-to-weight formula crun and runc use (log-quadratic), computed independently here.
     static func expectedWeight(_ shares: UInt64) -> UInt64 {
         if shares <= 2 { return 1 }
         if shares >= 262_144 { return 10_000 }

@@ -1,4 +1,5 @@
 @testable import CleaveCgroups
+import CleaveSystem
 import Glibc
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CleaveOCI
+import CleaveJSON
 
 @Suite struct InvalidJSONTests {
     @Test func missingCommaGivesLineAndColumn() throws {

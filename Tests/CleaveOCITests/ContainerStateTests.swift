@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CleaveOCI
+import CleaveJSON
 
 @Suite struct ContainerStateTests {
     /// What runc writes to a poststart hook's stdin.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CleaveOCI
+import CleaveJSON
 
 @Suite struct HookDescriptionTests {
     @Test func cleaveHookRoundTrips() throws {

@@ -1,6 +1,7 @@
 import CleaveOCI
 import Foundation
 import Testing
+import CleaveJSON
 
 /// The files shipped under manifests/oci are what the code expects.
 @Suite("shipped OCI manifests")

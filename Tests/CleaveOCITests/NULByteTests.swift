@@ -1,6 +1,8 @@
+import CleaveSystem
 import Foundation
 import Testing
 @testable import CleaveOCI
+import CleaveJSON
 
 /// A NUL byte ends a C string: "tr\u0000ue" would run tr. Every string that reaches execve or
 /// chdir is refused with its field named; ids and paths echoed in messages are escaped.

@@ -1,5 +1,6 @@
 import Testing
 @testable import CleaveOCI
+import CleaveJSON
 
 @Suite struct NameTableTests {
     @Test(arguments: [

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CleaveOCI
+import CleaveJSON
 
 /// The shape of `runc spec` output (runc's specconv.Example), adapted to a process workload:
 /// root "/", no namespaces, no mounts, plus the sections cleave reads (resources, hooks,

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CleaveOCI
+import CleaveJSON
 
 /// A fresh directory under the system temporary directory, removed when `body` returns.
 func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {

@@ -2,7 +2,9 @@ import FoundationEssentials
 import PropertyBased
 import Testing
 @testable import CleaveOCI
-@testable import CleaveShim
+@testable import CleaveRuntime
+import CleaveSystem
+import CleaveJSON
 
 /// config.json, the container state and cleave's own flags under random and mutated input:
 /// the documented error or a value, never a trap.
@@ -10,13 +12,13 @@ import Testing
 struct DocumentProperties {
     static let durations = ["500ms", "5s", "5m", "1h30m", "1.5s", "30", "0", "1h", "250us", "10ns", "2h0m0.5s"]
 
-    @Test("DurationParser: every mutated duration is 0 s to a year, or a ShimError naming the option")
+    @Test("DurationParser: every mutated duration is 0 s to a year, or a CleaveError naming the option")
     func durationNeverTraps() async {
         await checkMutations(of: Self.durations) { text in
             do {
                 let d = try DurationParser.parse(text, option: "--teardown-timeout")
                 #expect(d >= .zero && d <= .seconds(365 * 86400))
-            } catch let error as ShimError {
+            } catch let error as CleaveError {
                 #expect("\(error)".hasPrefix("--teardown-timeout: "))
             } catch {
                 Issue.record("\(type(of: error)): \(error)")

@@ -1,8 +1,9 @@
 import CleaveCgroups
-import CleaveShim
 import Glibc
 import PropertyBased
 import Testing
+import CleaveRuntime
+import CleaveSystem
 
 /// Not only the parsers: what cleave does with a parsed value (the probe's mapping length and
 /// per-thread slices, deadlines from durations, the cgroup files from limit flags, ages from
@@ -19,7 +20,7 @@ struct ParsedValueUseProperties {
         #expect(!o1 && !o2 && !o3, "length \(plan.length), threads \(threads)")
     }
 
-    @Test("probe alloc: every parsed SIZE and thread count gets a ShimError or a plan whose arithmetic cannot overflow")
+    @Test("probe alloc: every parsed SIZE and thread count gets a CleaveError or a plan whose arithmetic cannot overflow")
     func probePlan() async {
         await checkMutations(of: Self.sizes) { text in
             guard let size = try? RunOptionsParser.size(text, option: "SIZE") else { return }
@@ -31,7 +32,7 @@ struct ParsedValueUseProperties {
                     #expect(UInt64(plan.length) == size)
                     Self.expectSlicesFit(plan, threads: threads, page: 4096)
                 } catch {
-                    #expect(error is ShimError, "\(type(of: error)): \(error)")
+                    #expect(error is CleaveError, "\(type(of: error)): \(error)")
                 }
             }
         }
@@ -61,7 +62,7 @@ struct ParsedValueUseProperties {
                 let (_, overflow) = Clock.monotonicNanoseconds().addingReportingOverflow(d.nanosecondsSaturating)
                 #expect(!overflow)
             } catch {
-                #expect(error is ShimError, "\(type(of: error)): \(error)")
+                #expect(error is CleaveError, "\(type(of: error)): \(error)")
             }
         }
         await propertyCheck(count: Budget.iterations, input: Gen<UInt64>.value(), Gen<Int>.int(in: 0...4)) { bits, unit in
@@ -85,7 +86,7 @@ struct ParsedValueUseProperties {
 
     static let limitSeeds = ["64M", "max", "1G", "0.5", "2", "100000 100000", "max 100000", "100", "10000", "7", "99999999999999999999T"]
 
-    @Test("run limit flags: every combination gives a ShimError naming a flag, or limits whose cgroup files render")
+    @Test("run limit flags: every combination gives a CleaveError naming a flag, or limits whose cgroup files render")
     func limitFlags() async {
         await checkMutations(of: Self.limitSeeds) { text in
             let flags = ["--memory-max", "--memory-high", "--memory-low", "--memory-swap-max", "--cpus", "--cpu-max", "--cpu-weight", "--pids-max"]
@@ -99,8 +100,8 @@ struct ParsedValueUseProperties {
                     for (file, value) in limits.fileValues {
                         #expect(!file.isEmpty && !value.isEmpty && !value.contains("\n"))
                     }
-                } catch let error as ShimError {
-                    #expect(error.message.hasPrefix(flag), "\(error.message)")
+                } catch let error as CleaveError {
+                    #expect(error.description.hasPrefix(flag), "\(error.description)")
                 } catch {
                     Issue.record("\(flag) \(text): \(type(of: error)): \(error)")
                 }

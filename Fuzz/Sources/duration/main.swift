@@ -1,4 +1,4 @@
-import CleaveShim
+import CleaveSystem
 import FuzzSupport
 
 // Durations as --teardown-timeout, --wait and --rescan take them, and their use as seconds.
@@ -10,12 +10,12 @@ public func fuzzDuration(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         guard duration >= .zero, duration <= .seconds(365 * 86400) else { violation("'\(text)' read as \(duration)") }
         let seconds = duration.seconds
         guard seconds.isFinite, seconds >= 0 else { violation("seconds \(seconds)") }
-    } catch let error as ShimError {
-        guard error.message.hasPrefix("--teardown-timeout: "), error.exitCode == 125 else {
+    } catch let error as CleaveError {
+        guard error.description.hasPrefix("--teardown-timeout: "), error.exitCode == 125 else {
             violation("refusal without the option: \(error)")
         }
     } catch {
-        violation("DurationParser.parse threw \(type(of: error)), not ShimError: \(error)")
+        violation("DurationParser.parse threw \(type(of: error)), not CleaveError: \(error)")
     }
     return 0
 }

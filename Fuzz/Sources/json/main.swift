@@ -1,4 +1,4 @@
-@testable import CleaveOCI
+@testable import CleaveJSON
 import FuzzSupport
 
 // JSONParser on arbitrary bytes: no trap, syntax errors point inside the input, and every

@@ -1,5 +1,6 @@
 import CleaveCgroups
-import CleaveShim
+import CleaveRuntime
+import CleaveSystem
 import FuzzSupport
 
 // Sizes as --memory-max and `cleave probe alloc` take them, and what is done with the value:
@@ -20,8 +21,8 @@ public func fuzzSize(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     do {
         _ = try RunOptionsParser.limit(text, option: "--memory-max")
         _ = try RunOptionsParser.size(text, option: "--size")
-    } catch let error as ShimError {
-        guard error.message.hasPrefix("--memory-max: ") || error.message.hasPrefix("--size: "), error.exitCode == 125 else {
+    } catch let error as CleaveError {
+        guard error.description.hasPrefix("--memory-max: ") || error.description.hasPrefix("--size: "), error.exitCode == 125 else {
             violation("refusal without the option: \(error)")
         }
     } catch {

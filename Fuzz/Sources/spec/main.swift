@@ -1,12 +1,13 @@
 import CleaveCgroups
 @testable import CleaveOCI
-@testable import CleaveShim
+@testable import CleaveRuntime
+import CleaveSystem
 import FoundationEssentials
 import FuzzSupport
 
 // config.json as `cleave run --bundle` takes it: decode, validate, then every use of the
 // parsed values (limits, process settings, cgroup path, hooks). A refusal must be an OCIError
-// or ShimError that names the file; nothing may trap.
+// or CleaveError that names the file; nothing may trap.
 private let file = "/fuzz/bundle/config.json"
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -45,8 +46,8 @@ public func fuzzSpec(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
             _ = LifecycleHooks(hooks: hooks, ociVersion: spec.ociVersion, id: "fuzz",
                                bundle: "/fuzz/bundle", annotations: spec.annotations)
         }
-    } catch let error as ShimError {
-        guard error.message.hasPrefix(file), error.exitCode == 125 else { violation("refusal without the file: \(error)") }
+    } catch let error as CleaveError {
+        guard error.description.hasPrefix(file), error.exitCode == 125 else { violation("refusal without the file: \(error)") }
     } catch {
         violation("a valid spec's use threw \(type(of: error)): \(error)")
     }

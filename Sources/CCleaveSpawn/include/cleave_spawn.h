@@ -64,10 +64,4 @@ int cleave_spawn_release(struct cleave_spawn_result *res);
  * exec; the caller still reaps it. */
 void cleave_spawn_abandon(struct cleave_spawn_result *res);
 
-/* pidfd_send_signal(2); 0 or -1 with errno. */
-int cleave_pidfd_send_signal(int pidfd, int sig);
-
-/* waitid(P_PIDFD); *status_out gets a waitpid(2)-style status word. 0 or -1 with errno. */
-int cleave_waitid_pidfd(int pidfd, int *status_out, int options);
-
 #endif

@@ -1,7 +1,10 @@
 import ArgumentParser
 import CleaveCgroups
-import CleaveShim
 import FoundationEssentials
+import CleaveRuntime
+import CleaveSystem
+import CleaveHook
+import CleaveInventory
 
 struct GCCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

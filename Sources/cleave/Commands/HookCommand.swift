@@ -1,8 +1,11 @@
 import ArgumentParser
 import CleaveOCI
-import CleaveShim
 import FoundationEssentials
 import Glibc
+import CleaveRuntime
+import CleaveSystem
+import CleaveHook
+import CleaveInventory
 
 /// `cleave hook poststart|poststop`: an OCI hook for crun, runc, podman and CRI-O. It reads
 /// the container state on stdin and always exits 0, so it never breaks the runtime; what
@@ -40,11 +43,11 @@ struct HookCommand: ParsableCommand {
         let waitLimit = try DurationParser.parse(wait, option: "--wait")
         let input = Data(try StandardInput.readAll())
         let state = try ContainerState.parse(from: input)
-        guard HookFiles.isSafeID(state.id) else { throw ShimError("container id '\(Escaped.text(state.id))' cannot name a file") }
+        guard HookFiles.isSafeID(state.id) else { throw CleaveError.message("container id '\(Escaped.text(state.id))' cannot name a file") }
         let files = HookFiles(directory: stateDirectory, id: state.id)
         try StateDirectory.prepare(files.directory)
         guard let stage = stage ?? Stage(status: state.status) else {
-            throw ShimError("cannot tell the stage from status '\(Escaped.text(state.status))': pass poststart or poststop")
+            throw CleaveError.message("cannot tell the stage from status '\(Escaped.text(state.status))': pass poststart or poststop")
         }
         switch stage {
         case .poststart:

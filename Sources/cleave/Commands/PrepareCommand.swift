@@ -1,6 +1,9 @@
 import ArgumentParser
 import CleaveOCI
-import CleaveShim
+import CleaveRuntime
+import CleaveSystem
+import CleaveHook
+import CleaveInventory
 
 /// `cleave prepare --bundle DIR`: makes a bundle for crun or runc start its workload with
 /// cleave's teardown helper and call cleave's hook, keeping the rest of config.json.
@@ -24,21 +27,21 @@ struct PrepareCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        guard let cleave = Executable.path() else { throw ShimError("cannot find the cleave executable for the hooks") }
+        guard let cleave = Executable.path() else { throw CleaveError.message("cannot find the cleave executable for the hooks") }
         guard let library = library ?? TeardownLibrary.locate(environment: EnvironmentList.current().dictionary) else {
-            throw ShimError("\(TeardownLibrary.fileName) not found: pass --library PATH")
+            throw CleaveError.message("\(TeardownLibrary.fileName) not found: pass --library PATH")
         }
-        guard library.hasPrefix("/") else { throw ShimError("--library: '\(library)' must be an absolute path (the runtime mounts it)") }
+        guard library.hasPrefix("/") else { throw CleaveError.message("--library: '\(library)' must be an absolute path (the runtime mounts it)") }
         let edited: String
         do {
             var options = BundlePreparer.Options(library: library, cleave: cleave)
             if let destination {
-                guard destination.hasPrefix("/") else { throw ShimError("--destination: '\(destination)' must be an absolute path in the container") }
+                guard destination.hasPrefix("/") else { throw CleaveError.message("--destination: '\(destination)' must be an absolute path in the container") }
                 options.libraryDestination = destination
             }
             edited = try BundlePreparer.prepare(bundle: bundle, options: options)
         } catch let error as OCIError {
-            throw ShimError(error.description)
+            throw CleaveError.wrapped(context: "", error)
         }
         if output == "-" {
             print(edited, terminator: "")

@@ -1,6 +1,9 @@
 import ArgumentParser
 import CleaveCgroups
-import CleaveShim
+import CleaveRuntime
+import CleaveSystem
+import CleaveHook
+import CleaveInventory
 
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

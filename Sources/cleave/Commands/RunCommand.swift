@@ -1,7 +1,10 @@
 import ArgumentParser
 import CleaveCgroups
-import CleaveShim
 import Glibc
+import CleaveRuntime
+import CleaveSystem
+import CleaveHook
+import CleaveInventory
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,6 +57,15 @@ struct RunCommand: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after --.")
     var command: [String] = []
 
+    /// `.captureForPassthrough` takes everything from the first word it does not know, options
+    /// included: without this check `cleave run --help` would try to execute "--help" and a
+    /// misspelt option would become the command. A command that starts with "-" goes after `--`.
+    func validate() throws {
+        guard let first = command.first, first != "--", first.hasPrefix("-") else { return }
+        if first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
+        throw ValidationError("unknown option '\(first)' (a command that starts with '-' goes after --)")
+    }
+
     func run() throws {
         var options = RunOptions()
         options.cgroup = cgroup
@@ -73,10 +85,10 @@ struct RunCommand: ParsableCommand {
         options.stateFile = stateFile
         options.command = passthrough
         guard let bundle else {
-            if id != nil { throw ShimError("--id names a bundle's container: use it with --bundle") }
+            if id != nil { throw CleaveError.message("--id names a bundle's container: use it with --bundle") }
             throw ExitCode(try Self.run(options))
         }
-        var request = try bundleRequest(bundle)
+        var request = try bundleRequest(bundle, options: options)
         if let cgroup { request.cgroupPath = cgroup }
         try options.applySupervision(to: &request, teardown: teardown)
         throw ExitCode(try Runner(request: request, logger: CLILogging.logger()).run())
@@ -90,18 +102,12 @@ struct RunCommand: ParsableCommand {
     private var passthrough: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
 
     /// The bundle is the whole description: flags that would contradict it are refused.
-    private func bundleRequest(_ directory: String) throws -> RunRequest {
+    private func bundleRequest(_ directory: String, options: RunOptions) throws -> RunRequest {
         if !passthrough.isEmpty {
-            throw ShimError("--bundle runs the config's process.args: remove the command after --bundle (\(passthrough.joined(separator: " ")))")
+            throw CleaveError.message("--bundle runs the config's process.args: remove the command after --bundle (\(passthrough.joined(separator: " ")))")
         }
-        let limitFlags: [(String, Bool)] = [
-            ("--memory-max", memoryMax != nil), ("--memory-high", memoryHigh != nil), ("--memory-low", memoryLow != nil),
-            ("--memory-swap-max", memorySwapMax != nil), ("--cpus", cpus != nil), ("--cpu-max", cpuMax != nil),
-            ("--cpu-weight", cpuWeight != nil), ("--pids-max", pidsMax != nil), ("--set", !rawSettings.isEmpty),
-            ("--name", name != nil),
-        ]
-        if let flag = limitFlags.first(where: \.1)?.0 {
-            throw ShimError("\(flag) cannot be combined with --bundle: set it in config.json (linux.resources; the name is --id)")
+        if let flag = RunOptions.bundleConflicts.first(where: options.isSet) {
+            throw CleaveError.message("--\(flag) cannot be combined with --bundle: set it in config.json (linux.resources; the name is --id)")
         }
         return try BundleRequest.make(bundle: directory, id: id)
     }

@@ -1,7 +1,10 @@
 import ArgumentParser
 import CleaveCgroups
-import CleaveShim
 import CleaveVerify
+import CleaveRuntime
+import CleaveSystem
+import CleaveHook
+import CleaveInventory
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,7 +39,7 @@ struct VerifyCommand: ParsableCommand {
         options.size = try size.map { text in
             let bytes = try RunOptionsParser.size(text, option: "--size")
             guard bytes > 0, bytes <= AllocationProbe.maximumSize else {
-                throw ShimError("--size: '\(text)' must be from 1 byte to \(AllocationProbe.maximumSize) bytes (64 TiB)")
+                throw CleaveError.message("--size: '\(text)' must be from 1 byte to \(AllocationProbe.maximumSize) bytes (64 TiB)")
             }
             return bytes
         }
@@ -44,16 +47,16 @@ struct VerifyCommand: ParsableCommand {
         case "async": options.modes = [.async]
         case "sync": options.modes = [.sync]
         case "both": options.modes = [.async, .sync]
-        default: throw ShimError("--mode: '\(mode)' is not one of async, sync, both")
+        default: throw CleaveError.message("--mode: '\(mode)' is not one of async, sync, both")
         }
-        guard (1...1024).contains(threads) else { throw ShimError("--threads: must be between 1 and 1024") }
+        guard (1...1024).contains(threads) else { throw CleaveError.message("--threads: must be between 1 and 1024") }
         options.threads = threads
         options.parent = parent
         let argv = command.first == "--" ? Array(command.dropFirst()) : command
         options.command = argv.isEmpty ? nil : argv
         if let fault {
             guard let f = VerifyFault(rawValue: fault) else {
-                throw ShimError("--fault: '\(fault)' is not one of \(VerifyFault.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw CleaveError.message("--fault: '\(fault)' is not one of \(VerifyFault.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             options.fault = f
         }

@@ -1,6 +1,9 @@
 import ArgumentParser
 import CleaveCgroups
-import CleaveShim
+import CleaveRuntime
+import CleaveSystem
+import CleaveHook
+import CleaveInventory
 
 /// The detached watcher `cleave run` starts when a helper is still tearing
 /// down; not for people to call.
@@ -21,7 +24,7 @@ struct WatchTeardownCommand: ParsableCommand {
     func run() throws {
         // The deadline arithmetic downstream needs a sane range, as --teardown-timeout has.
         guard (0...365 * 86_400_000).contains(timeoutMs) else {
-            throw ShimError("--timeout-ms: \(timeoutMs) is outside 0 to 31536000000 (a year)")
+            throw CleaveError.message("--timeout-ms: \(timeoutMs) is outside 0 to 31536000000 (a year)")
         }
         var options = TeardownWatcher.Options(cgroupPath: cgroup, timeout: .milliseconds(timeoutMs),
                                               keepCgroup: keepCgroup, stateFile: stateFile, log: EventLog(path: log))

@@ -1,5 +1,7 @@
-import CleaveShim
 import FoundationEssentials
+import CleaveRuntime
+import CleaveSystem
+import CleaveTestSupport
 
 struct MetricSample: Decodable {
     var name: String
@@ -29,11 +31,11 @@ enum PrometheusText {
     """
 
     static func parse(_ text: String) throws -> [MetricFamily] {
-        guard AgentTestEnvironment.hasPython else {
-            throw ShimError("\(AgentTestEnvironment.python) is missing: run hack/setup.sh (it installs prometheus_client)")
+        guard TestEnvironment.hasPython else {
+            throw CleaveError.message("\(TestEnvironment.python) is missing: run hack/setup.sh (it installs prometheus_client)")
         }
-        let result = try Spawned.run([AgentTestEnvironment.python, "-c", script], stdin: text)
-        guard result.status == 0 else { throw ShimError("the Prometheus text parser refused the scrape: \(result.stderr)\n--- scrape:\n\(text)") }
+        let result = try ChildProcess.run([TestEnvironment.python, "-c", script], stdin: text)
+        guard result.status == 0 else { throw CleaveError.message("the Prometheus text parser refused the scrape: \(result.stderr)\n--- scrape:\n\(text)") }
         return try JSONDecoder().decode([MetricFamily].self, from: Data(result.stdout.utf8))
     }
 }

@@ -1,0 +1,74 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleave_process.h"
+#include "cleave_syscalls.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+int cleave_signalfd(const int *signals, int count) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int i = 0; i < count; i++) sigaddset(&set, signals[i]);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) return -1;
+    return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int cleave_signalfd_read(int fd, int *signo, int *from_kernel, int *sender_pid) {
+    struct signalfd_siginfo info;
+    ssize_t n = read(fd, &info, sizeof info);
+    if (n < 0) return errno == EAGAIN ? 0 : -1;
+    if (n != (ssize_t)sizeof info) return 0;
+    *signo = (int)info.ssi_signo;
+    *from_kernel = info.ssi_code == SI_KERNEL;
+    *sender_pid = (int)info.ssi_pid;
+    return 1;
+}
+
+int cleave_set_child_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+int cleave_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}
+
+int cleave_pidfd_open(int pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int cleave_spawn_add_closefrom(posix_spawn_file_actions_t *actions, int lowfd) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowfd);
+#else
+    (void)actions; (void)lowfd;
+    return ENOSYS;
+#endif
+}
+
+int cleave_pidfd_send_signal(int pidfd, int sig) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+int cleave_waitid_pidfd(int pidfd, int *status_out, int options) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (syscall(SYS_waitid, P_PIDFD, pidfd, &info, options, NULL) != 0) return -1;
+    switch (info.si_code) {
+    case CLD_EXITED: *status_out = (info.si_status & 0xff) << 8; break;
+    case CLD_KILLED: *status_out = info.si_status & 0x7f; break;
+    case CLD_DUMPED: *status_out = (info.si_status & 0x7f) | 0x80; break;
+    default: *status_out = 0; break;
+    }
+    return 0;
+}

@@ -1,0 +1,27 @@
+import CleaveCgroups
+import CleaveSystem
+@_exported import enum CleaveOCI.TeardownMode
+
+/// Everything `cleave run` needs to know, from flags or from a bundle.
+public struct RunRequest: Sendable {
+    public var command: [String]
+    /// Below the cgroup2 mount; nil means `<parent>/<name>-<short id>`.
+    public var cgroupPath: String?
+    public var cgroupParent = "cleave"
+    public var name: String?
+    public var id: String?
+    public var limits = ResourceLimits()
+    public var teardown: TeardownMode = .async
+    public var teardownTimeout: Duration = .seconds(300)
+    public var keepCgroup = false
+    public var stateFile: String?
+    /// nil: cleave's own environment.
+    public var environment: EnvironmentList?
+    public var settings = ProcessSettings()
+    /// A bundle's OCI hooks; with them the workload is held before exec for the create stages.
+    public var hooks: LifecycleHooks?
+    /// Test knob: use the fork + cgroup.procs placement instead of clone3.
+    public var forceFallbackSpawn = false
+
+    public init(command: [String]) { self.command = command }
+}

@@ -1,0 +1,256 @@
+import CleaveCgroups
+import Glibc
+import Logging
+import CCleaveContract
+import CleaveSystem
+
+/// `cleave run`: creates the cgroup, starts the workload inside it, forwards
+/// signals, relays the exit status, and leaves the teardown to the helper and
+/// a detached watcher so control returns the moment the workload is reaped.
+public struct Runner {
+    public let request: RunRequest
+    public var logger: Logger
+    public var events = EventLog.fromEnvironment()
+
+    public init(request: RunRequest, logger: Logger = Logger(label: "cleave")) {
+        self.request = request
+        self.logger = logger
+    }
+
+    /// Runs the workload to its end and returns the exit code for cleave.
+    public func run() throws -> Int32 {
+        // Block the forwarded signals before anything can start a thread.
+        let supervisor = try Supervisor()
+        defer { supervisor.close() }
+
+        guard let commandName = request.command.first else {
+            throw CleaveError.message("no command given: use cleave run [OPTIONS] -- COMMAND [ARGS...]")
+        }
+        try request.limits.validate()
+        var environment = request.environment ?? EnvironmentList.current()
+        let executable = try CommandResolver.resolve(commandName, path: environment["PATH"])
+
+        let mount = try CgroupMount.discover()
+        let identity = RunIdentity(request: request)
+        let cgroup = try placement(mount: mount, identity: identity)
+        // The record names the owner before the cgroup exists, so `cleave gc` never takes a
+        // cgroup that is being set up for an orphan.
+        let me = getpid()
+        var state = RunState(id: identity.id, name: identity.name, cgroup: cgroup.path, teardown: request.teardown,
+                             status: .created, createdAt: Clock.wallSeconds())
+        state.supervisorPid = me
+        state.supervisorStartTime = ProcFS.startTime(me)
+        state.keepCgroup = request.keepCgroup ? true : nil
+        let record = RunState.recordPath(id: identity.id, supervisorPid: me)
+        try StateDirectory.prepare(RunState.directory)
+        // The lock is the run's ownership (see OwnerLock): held before anything exists,
+        // released by the kernel however this process ends, handed to the watcher.
+        let lock = try OwnerLock.acquire(RunState.absolute(RunState.lockPath(forRecord: record)))
+        var lockHandedOver = false
+        defer {
+            if !lockHandedOver { unlink(lock.path) }
+            lock.release()
+        }
+        try state.write(to: record)
+        var keepRecord = false
+        defer { if !keepRecord { unlink(record) } }
+        // mkdir and claim under one lock shared by every run: a run that made the cgroup is
+        // the one that claims it, never one that found it existing a moment later.
+        let setupLock = try OwnerLock.acquire(RunState.directory + "/cgroup-setup.lock")
+        let setup: CgroupSetup.Placement
+        do {
+            defer { setupLock.release() }
+            setup = try CgroupSetup.prepare(cgroup, limits: request.limits, mount: mount,
+                                                lock: lock.path, keep: request.keepCgroup)
+        }
+        // From here on every failure must undo exactly what we made.
+        var cleanupOnFailure = true
+        defer { if cleanupOnFailure { setup.undo() } }
+
+        if request.teardown == .async {
+            // A bundle's environment is the workload's own: look in cleave's too.
+            if let library = TeardownLibrary.locate(environment: environment.dictionary)
+                ?? TeardownLibrary.locate(environment: EnvironmentList.current().dictionary) {
+                environment["LD_PRELOAD"] = EnvironmentList.preloadValue(adding: library, to: environment["LD_PRELOAD"])
+                environment[CLEAVE_ENV_TEARDOWN] = nil
+            } else {
+                Console.warning("\(TeardownLibrary.fileName) not found (set \(CLEAVE_ENV_TEARDOWN_LIBRARY)); running with synchronous teardown")
+            }
+        }
+
+        try writeState(state, record: record)
+
+        let directory = try cgroup.openDirectory()
+        let spawnRequest = WorkloadSpawner.Request(
+            executable: executable, arguments: request.command, environment: environment.strings,
+            cgroupDirectory: directory.rawValue, cgroupProcsPath: cgroup.path + "/cgroup.procs",
+            settings: request.settings, pidEnvironmentName: CLEAVE_ENV_TEARDOWN_PID,
+            forceFallback: request.forceFallbackSpawn)
+        let workload: SpawnedWorkload
+        do {
+            defer { try? directory.close() }
+            if let hooks = request.hooks {
+                workload = try startWithHooks(spawnRequest, hooks: hooks, state: &state, record: record)
+            } else {
+                workload = try WorkloadSpawner.spawn(spawnRequest)
+            }
+        } catch let failure as SpawnFailure {
+            throw CommandResolver.failure(failure, command: commandName)
+        }
+        defer { Glibc.close(workload.pidfd) }
+        logger.debug("started", metadata: ["pid": "\(workload.pid)", "cgroup": "\(cgroup.path)",
+                                           "clone3": "\(workload.placedAtomically)"])
+        state.pid = workload.pid
+        state.pidStartTime = ProcFS.startTime(workload.pid)
+        state.status = .running
+        state.startedAt = Clock.wallSeconds()
+        try writeState(state, record: record)
+        try? request.hooks?.run(.poststart, pid: workload.pid)
+
+        var warnedFrozen = false
+        let status = try supervisor.waitForExit(of: workload) { sig in
+            // A frozen workload takes no signal until it is thawed (SIGKILL excepted): say why nothing happens.
+            if !warnedFrozen && Self.isFrozen(cgroup) {
+                warnedFrozen = true
+                Console.warning("cgroup \(cgroup.path) is frozen (cgroup.freeze set outside cleave): signal \(sig) reaches the workload only once it is thawed")
+            }
+        }
+        state.exitedAt = Clock.wallSeconds()
+        state.status = .stopped
+        cleanupOnFailure = false
+
+        let stats = try? cgroup.stats()
+        let oomKilled = (stats?.oomKill ?? 0) > 0
+        if oomKilled, case .signaled(SIGKILL) = status {
+            Console.error("the workload was killed by the kernel's OOM killer (memory.events oom_kill \(stats?.oomKill ?? 0), memory.max \(request.limits.memoryMax?.description ?? "unset"))")
+        }
+        switch status {
+        case .exited(let code): state.exitCode = code
+        case .signaled(let sig): state.signal = sig; state.exitCode = status.shellCode
+        }
+        // Someone else may have removed or frozen the cgroup meanwhile: say so; never wait on it.
+        if !cgroup.exists {
+            Console.warning("cgroup \(cgroup.path) was removed during the run, not by cleave")
+        } else if Self.isFrozen(cgroup) {
+            Console.warning("cgroup \(cgroup.path) is frozen (cgroup.freeze set outside cleave): its teardown cannot finish until it is thawed; the watcher kills it after --teardown-timeout (\(request.teardownTimeout.seconds) s)")
+        }
+        state.oomKilled = stats?.oomKill.map { $0 > 0 }
+        state.helperPids = TeardownHelpers.helpers(of: workload.pid, among: stats?.processes ?? [])
+        try? writeState(state, record: record)
+
+        // The record stays while someone may still act on the cgroup: the watcher removes it
+        // when the teardown ends, and a kept cgroup keeps it (gc leaves both alone).
+        let finish = finishTeardown(setup, state: &state, record: record, lock: lock)
+        lockHandedOver = finish.watcher
+        keepRecord = finish.keepRecord || request.keepCgroup
+        try? request.hooks?.run(.poststop, pid: nil)
+        return status.shellCode
+    }
+
+    /// OCI create then start: the workload waits before exec while the create hooks see its
+    /// pid in its cgroup; a failing hook abandons it (it never runs) and the start fails.
+    private func startWithHooks(_ spawnRequest: WorkloadSpawner.Request, hooks: LifecycleHooks,
+                                state: inout RunState, record: String) throws -> SpawnedWorkload {
+        let held = try WorkloadSpawner.spawnHeld(spawnRequest)
+        let pid = held.workload.pid
+        do {
+            state.pid = pid
+            state.pidStartTime = ProcFS.startTime(pid)
+            try writeState(state, record: record)
+            for stage in [LifecycleHooks.Stage.prestart, .createRuntime, .createContainer, .startContainer] {
+                try hooks.run(stage, pid: pid)
+            }
+        } catch {
+            held.abandon()
+            _ = try? held.workload.waitForExit()
+            Glibc.close(held.workload.pidfd)
+            throw error
+        }
+        try held.release()
+        return held.workload
+    }
+
+    package static func isFrozen(_ cgroup: Cgroup) -> Bool {
+        guard let text = try? cgroup.read("cgroup.events"), let events = try? StatParsers.flatKeyed(text) else { return false }
+        return events["frozen"] == 1
+    }
+
+    private func placement(mount: CgroupMount, identity: RunIdentity) throws -> Cgroup {
+        let path = request.cgroupPath ?? "\(request.cgroupParent)/\(identity.name)-\(identity.shortID)"
+        let cgroup = try Cgroup(mount: mount, path: path)
+        guard !cgroup.relativePath.isEmpty else {
+            throw CleaveError.message("--cgroup: refusing the root of the cgroup2 hierarchy (\(mount.mountPoint)); name a cgroup below it")
+        }
+        if cgroup.exists, let procs = try? cgroup.processes(), !procs.isEmpty {
+            throw CleaveError.message("cgroup \(cgroup.path) already holds \(procs.count) process(es) (\(procs.prefix(5).map(String.init).joined(separator: ", "))); choose another --cgroup")
+        }
+        return cgroup
+    }
+
+    /// Removes the cgroup now if it is already empty, otherwise hands it to
+    /// the detached watcher; either way cleave returns without waiting.
+    /// keepRecord: the run's record must stay (the watcher or `cleave gc` removes it);
+    /// watcher: a watcher was started and holds the run's lock from now on.
+    private func finishTeardown(_ placement: CgroupSetup.Placement, state: inout RunState, record: String,
+                                lock: OwnerLock) -> (keepRecord: Bool, watcher: Bool) {
+        let cgroup = placement.cgroup
+        let populated = (try? cgroup.isPopulated()) ?? false
+        if !populated {
+            if request.keepCgroup || !placement.owned {
+                placement.releaseMark()
+            } else {
+                do {
+                    try cgroup.remove(killFirst: false, timeout: .seconds(2))
+                    state.status = .removed
+                    state.cgroupRemovedAt = Clock.wallSeconds()
+                    try? writeState(state, record: nil)
+                } catch {
+                    Console.warning("could not remove cgroup \(cgroup.path): \(error); it is left for 'cleave gc'")
+                    return (true, false)
+                }
+            }
+            return (false, false)
+        }
+        do {
+            var options = TeardownWatcher.Options(cgroupPath: cgroup.path, timeout: request.teardownTimeout,
+                                                  keepCgroup: request.keepCgroup,
+                                                  stateFile: request.stateFile, log: events)
+            options.existing = !placement.owned
+            options.mark = placement.mark
+            options.record = request.keepCgroup ? nil : record
+            try TeardownWatcher.launch(options, lock: lock)
+            return (true, true)
+        } catch {
+            Console.warning("could not start the teardown watcher: \(error); cgroup \(cgroup.path) is left for 'cleave gc'")
+            return (true, false)
+        }
+    }
+
+    /// The --state-file (when given) and the run's record under RunState.directory.
+    private func writeState(_ state: RunState, record: String?) throws {
+        if let record { try state.write(to: record) }
+        guard let path = request.stateFile else { return }
+        try state.write(to: path)
+    }
+}
+
+/// The run's id, name and short id, fixed once.
+package struct RunIdentity {
+    package let id: String
+    package let name: String
+    package var shortID: String { String(id.prefix(8)) }
+
+    package init(request: RunRequest) {
+        id = request.id ?? (0..<2).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16).leftPadded(16) }.joined()
+        let base = request.name ?? request.command.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? "workload"
+        let safe = base.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
+        let trimmed = String(safe).drop { $0 == "." }
+        name = trimmed.isEmpty ? "workload" : String(trimmed.prefix(64))
+    }
+}
+
+extension String {
+    package func leftPadded(_ width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}
