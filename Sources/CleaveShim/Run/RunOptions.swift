@@ -19,6 +19,8 @@ public struct RunOptions: Equatable, Sendable {
     public var teardownTimeout = "5m"
     public var keepCgroup = false
     public var stateFile: String?
+    public var waitMemory: String?
+    public var waitTimeout: String?
     /// The command and its arguments (no leading "--").
     public var command: [String] = []
 
@@ -47,6 +49,7 @@ public struct RunOptions: Equatable, Sendable {
         request.teardownTimeout = try DurationParser.parse(teardownTimeout, option: "--teardown-timeout")
         request.keepCgroup = keepCgroup
         request.stateFile = stateFile
+        request.memoryWait = try MemoryWaitOptions.request(size: waitMemory, timeout: waitTimeout)
         // Test and diagnosis knob: place with fork + cgroup.procs instead of clone3.
         request.forceFallbackSpawn = getenv("CLEAVE_SPAWN_FALLBACK").map { String(cString: $0) == "1" } ?? false
     }
@@ -114,6 +117,8 @@ public struct RunOptions: Equatable, Sendable {
         case "teardown": teardown = value
         case "teardown-timeout": teardownTimeout = value
         case "state-file": stateFile = value
+        case "wait-memory": waitMemory = value
+        case "wait-timeout": waitTimeout = value
         default: return false
         }
         return true

@@ -17,6 +17,8 @@ public struct Runner {
 
     /// Runs the workload to its end and returns the exit code for cleave.
     public func run() throws -> Int32 {
+        // Before the signals are blocked: Ctrl-C ends a wait like any other command.
+        if request.memoryWait != nil { _ = try MemoryWait(request: request, mount: CgroupMount.discover()).wait() }
         // Block the forwarded signals before anything can start a thread.
         let supervisor = try Supervisor()
         defer { supervisor.close() }

@@ -50,6 +50,10 @@ struct RunCommand: ParsableCommand {
     var keepCgroup = false
     @Option(name: .customLong("state-file"), help: "Write the run's state as JSON to this file.")
     var stateFile: String?
+    @Option(name: .customLong("wait-memory"), help: "Before starting, wait until this much memory is free below the parent cgroup and on the node while teardowns release it (K/M/G/T suffix).")
+    var waitMemory: String?
+    @Option(name: .customLong("wait-timeout"), help: "Give up --wait-memory after this long, exit 125 (default: 5m).")
+    var waitTimeout: String?
 
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after --.")
     var command: [String] = []
@@ -71,6 +75,8 @@ struct RunCommand: ParsableCommand {
         options.teardownTimeout = teardownTimeout
         options.keepCgroup = keepCgroup
         options.stateFile = stateFile
+        options.waitMemory = waitMemory
+        options.waitTimeout = waitTimeout
         options.command = passthrough
         guard let bundle else {
             if id != nil { throw ShimError("--id names a bundle's container: use it with --bundle") }
