@@ -50,16 +50,13 @@ struct MemoryWaitTests {
         }
 
         /// A process whose comm says it is a teardown helper ("cleanup/<pid>"), as ManagedCgroups
-        /// recognises one: a sleep renamed through /proc/<pid>/comm.
+        /// recognises one: a shell that renames itself (only a thread's own group may write its comm).
         func fakeHelper() throws -> Int32 {
-            let child = try ChildProcess(["/bin/sleep", "300"])
+            let child = try ChildProcess(["/bin/sh", "-c", "printf 'cleanup/%s' $$ > /proc/$$/comm; while :; do sleep 1; done"])
             helpers.append(child)
-            let comm = "cleanup/\(child.pid)"
-            let fd = open("/proc/\(child.pid)/comm", O_WRONLY)
-            guard fd >= 0 else { throw ShimError("open /proc/\(child.pid)/comm: \(String(cString: strerror(errno)))") }
-            _ = comm.withCString { Glibc.write(fd, $0, strlen($0)) }
-            close(fd)
-            guard ProcFS.comm(child.pid) == comm else { throw ShimError("could not rename the fake helper") }
+            guard TestEnvironment.eventually(timeout: 10, { ProcFS.comm(child.pid) == "cleanup/\(child.pid)" }) else {
+                throw ShimError("the fake helper did not rename itself (comm: \(ProcFS.comm(child.pid) ?? "?"))")
+            }
             return child.pid
         }
 

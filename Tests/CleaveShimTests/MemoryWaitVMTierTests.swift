@@ -17,7 +17,7 @@ struct MemoryWaitVMTierTests {
         defer { fx.cleanup() }
         let old = try fx.run("old", [], [TestEnvironment.cleave, "probe", "alloc", "512M"])
         let line = try #require(old.readLine(timeout: 120), "the probe never said ready")
-        let workload = try #require(Int32(line.dropFirst("ready ".count)), line)
+        let workload = try #require(Int32(line.dropFirst("ready ".count)), "ready line: \(line)")
         let oldCgroup = try fx.cgroup("old")
         let parent = try Cgroup(mount: TestEnvironment.mount!, path: fx.parent)
         let current = try #require(try parent.read("memory.current").flatMap { UInt64($0.trimmed()) }, "no memory.current in \(parent.path)")
