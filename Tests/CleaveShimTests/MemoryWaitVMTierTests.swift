@@ -54,18 +54,25 @@ struct MemoryWaitVMTierTests {
         let newCgroup = try fx.cgroup("new")
         #expect(!newCgroup.exists)
 
-        // The real wait: still waiting (no cgroup, no workload) while the teardown is frozen...
-        let waiting = try fx.run("new", ["--wait-memory", "384M", "--wait-timeout", "300s"],
-                                 ["/bin/sh", "-c", "cat \(parent.path)/memory.current"])
-        let stillWaiting = !TestEnvironment.eventually(timeout: 3) { !ProcFS.isAlive(waiting.pid) || newCgroup.exists }
-        #expect(stillWaiting, "the run started while 512 MiB were still charged")
+        // The real wait: its stderr to a file, so that its progress line can be seen while it waits.
+        let progress = fx.stateDirectory + "/wait.err"
+        let waiting = try ChildProcess(["/bin/sh", "-c", "exec \"$0\" \"$@\" 2>\(progress)", TestEnvironment.cleave, "run",
+                                        "--cgroup", fx.cgroupPath("new"), "--wait-memory", "384M", "--wait-timeout", "300s",
+                                        "--", "/bin/sh", "-c", "cat \(parent.path)/memory.current"], environment: fx.environment)
+        let sawProgress = TestEnvironment.eventually(timeout: 120) { ProcFS.readFile(progress)?.contains("waiting for 384.0 MiB") == true }
+        #expect(sawProgress, "no progress line: \(ProcFS.readFile(progress) ?? "")")
+        // Still waiting a moment later: no cgroup, no workload, the teardown still holds the memory.
+        usleep(1_000_000)
+        #expect(ProcFS.isAlive(waiting.pid) && !newCgroup.exists, "the run started while 512 MiB were still charged")
         #expect(ManagedCgroups.describe(oldCgroup)?.state == .tearingDown)
         // ...and starts once the teardown, thawed, has given the memory back.
         try oldCgroup.freeze(false)
         let result = try waiting.wait(timeout: 240)
-        #expect(result.status == 0, "\(result.stderr)")
+        let stderr = ProcFS.readFile(progress) ?? ""
+        #expect(result.status == 0, "\(stderr)")
         let seen = try #require(UInt64(result.stdout.trimmed()), "workload printed '\(result.stdout)'")
         #expect(seen + 256 * Self.mib < limit, "the workload started with \(seen) of \(limit) charged")
-        #expect(result.stderr.contains("available after"), "\(result.stderr)")
+        #expect(stderr.contains("available after"), "\(stderr)")
+        print("wait-memory progress (VM):\n\(stderr)")
     }
 }
