@@ -16,9 +16,9 @@ struct WaitMemoryCommand: ParsableCommand {
 
     @Argument(help: "Bytes, or with a K/M/G/T suffix (e.g. 8G).")
     var size: String
-    @Option(help: "Give up after this long (e.g. 30s, 5m; default 5m).")
+    @Option(help: "Give up after this long (e.g. 30s, 5m), exit 125.")
     var timeout: String = MemoryWaitOptions.defaultTimeout
-    @Option(help: "Parent cgroup the workload will be created below (default: cleave).")
+    @Option(help: "Parent cgroup the workload will be created below.")
     var cgroup: String = "cleave"
     @Option(name: .customLong("state-dir"), help: "Directory of run records (default: $CLEAVE_STATE_DIR or /run/cleave/runs).")
     var stateDirectory: String?
