@@ -187,6 +187,37 @@ struct MemoryWaitTests {
         #expect(line == "waiting for 600.0 MiB: 124.0 MiB available, 512.0 MiB in 1 cgroup pending release, releasing 70.0 MiB/s, about 7 s")
     }
 
+    @Test("progress: on a terminal one line rewritten in place; otherwise plain lines at most every interval; nothing when no wait")
+    func progressOutput() throws {
+        func captured(_ style: WaitProgress.Style, _ body: (inout WaitProgress) -> Void) throws -> String {
+            var fds: [Int32] = [0, 0]
+            guard pipe(&fds) == 0 else { throw ShimError("pipe: \(String(cString: strerror(errno)))") }
+            var progress = WaitProgress(style: style)
+            progress.descriptor = fds[1]
+            progress.plainInterval = 10_000_000_000
+            body(&progress)
+            close(fds[1])
+            defer { close(fds[0]) }
+            var out = [UInt8](), buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = read(fds[0], &buffer, buffer.count)
+                if n <= 0 { break }
+                out += buffer[..<n]
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+        let steps: (inout WaitProgress) -> Void = { p in
+            p.update("a", nowNanoseconds: 1_000_000_000)
+            p.update("b", nowNanoseconds: 2_000_000_000)
+            p.update("c", nowNanoseconds: 12_000_000_000)
+            p.finish("done")
+        }
+        #expect(try captured(.terminal, steps) == "\r\u{1b}[Kcleave: a\r\u{1b}[Kcleave: b\r\u{1b}[Kcleave: c\ncleave: done\n")
+        #expect(try captured(.plain, steps) == "cleave: a\ncleave: c\ncleave: done\n")
+        #expect(try captured(.quiet, steps) == "")
+        #expect(try captured(.terminal) { $0.finish("done") } == "", "an immediate success prints nothing")
+    }
+
     @Test("--wait-memory and --wait-timeout on both parsers; bad values are refused naming the option")
     func options() throws {
         let parsed = try #require(RunOptions.parseFast(["--wait-memory", "8G", "--wait-timeout=90s", "--", "true"]))

@@ -7,6 +7,8 @@ public struct WaitProgress {
     public enum Style: Sendable { case terminal, plain, quiet }
     public var style: Style
     public var plainInterval: UInt64 = 10_000_000_000
+    /// Where the lines go (stderr; a pipe in tests).
+    public var descriptor: Int32 = 2
     private var lastPlain: UInt64?
     private var lineOpen = false
     private var printed = false
@@ -38,24 +40,24 @@ public struct WaitProgress {
         case .quiet: return
         case .terminal:
             // \r and erase-to-end-of-line: the line is rewritten in place.
-            Self.write("\r\u{1b}[Kcleave: " + text)
+            write("\r\u{1b}[Kcleave: " + text)
             lineOpen = true
             printed = true
         case .plain:
             if let last = lastPlain, now - last < plainInterval { return }
             lastPlain = now
             printed = true
-            Console.note(text)
+            write("cleave: " + text + "\n")
         }
     }
 
     /// Ends the progress line (terminal) and prints the outcome when the wait printed anything.
     public mutating func finish(_ text: String?) {
-        if lineOpen { Self.write("\n"); lineOpen = false }
-        if let text, printed { Console.note(text) }
+        if lineOpen { write("\n"); lineOpen = false }
+        if let text, printed { write("cleave: " + text + "\n") }
     }
 
-    private static func write(_ text: String) {
-        text.withCString { p in _ = Glibc.write(2, p, strlen(p)) }
+    private func write(_ text: String) {
+        text.withCString { p in _ = Glibc.write(descriptor, p, strlen(p)) }
     }
 }
