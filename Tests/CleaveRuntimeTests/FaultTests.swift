@@ -29,7 +29,7 @@ struct FaultTests {
         #expect(try cgroup.processes().contains(workload))
 
         let ps = try ChildProcess([TestEnvironment.cleave, "ps", "--json", "--parent", fx.parent]).wait()
-        let listed = try JSONDecoder().decode([ManagedCgroup].self, from: Data(ps.stdout.utf8))
+        let listed = try JSONDecoder().decode(PSReport.self, from: Data(ps.stdout.utf8)).cgroups
         #expect(listed.map(\.path) == [cgroup.path])
         #expect(listed.first?.state == .running)
         #expect(listed.first?.pids.contains(workload) == true)

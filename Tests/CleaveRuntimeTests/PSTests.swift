@@ -18,7 +18,7 @@ struct PSTests {
         let result = try ChildProcess([TestEnvironment.cleave, "ps", "--json"] + flags,
                                       environment: ["CLEAVE_STATE_DIR": stateDirectory]).wait()
         guard result.status == 0 else { throw CleaveError.message("cleave ps exited \(result.status): \(result.stderr)") }
-        return try JSONDecoder().decode([ManagedCgroup].self, from: Data(result.stdout.utf8))
+        return try JSONDecoder().decode(PSReport.self, from: Data(result.stdout.utf8)).cgroups
     }
 
     @Test("a run under --cgroup rw/... is listed without --parent, with its run id; a record-less cgroup below --parent too")

@@ -20,6 +20,8 @@ public struct RunOptions: Equatable, Sendable {
     public var teardownTimeout = "5m"
     public var keepCgroup = false
     public var stateFile: String?
+    public var waitMemory: String?
+    public var waitTimeout: String?
     /// The command and its arguments (no leading "--").
     public var command: [String] = []
 
@@ -48,6 +50,7 @@ public struct RunOptions: Equatable, Sendable {
         request.teardownTimeout = try DurationParser.parse(teardownTimeout, option: "--teardown-timeout")
         request.keepCgroup = keepCgroup
         request.stateFile = stateFile
+        request.memoryWait = try MemoryWaitOptions.request(size: waitMemory, timeout: waitTimeout)
         // Test and diagnosis knob: place with fork + cgroup.procs instead of clone3.
         request.forceFallbackSpawn = getenv("CLEAVE_SPAWN_FALLBACK").map { String(cString: $0) == "1" } ?? false
     }
@@ -108,6 +111,7 @@ public struct RunOptions: Equatable, Sendable {
         ("memory-swap-max", \.memorySwapMax), ("cpus", \.cpus), ("cpu-max", \.cpuMax),
         ("cpu-weight", \.cpuWeight), ("pids-max", \.pidsMax),
         ("teardown", \.teardownOption), ("teardown-timeout", \.teardownTimeoutOption), ("state-file", \.stateFile),
+        ("wait-memory", \.waitMemory), ("wait-timeout", \.waitTimeout),
     ]
     /// Options a bundle's config.json decides (limits, `--set`, the name), in the order a
     /// conflict is reported.

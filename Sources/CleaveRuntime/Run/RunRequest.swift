@@ -15,6 +15,8 @@ public struct RunRequest: Sendable {
     public var teardownTimeout: Duration = .seconds(300)
     public var keepCgroup = false
     public var stateFile: String?
+    /// `--wait-memory`: wait before starting until this much memory can be had (MemoryWait).
+    public var memoryWait: MemoryWaitRequest?
     /// nil: cleave's own environment.
     public var environment: EnvironmentList?
     public var settings = ProcessSettings()

@@ -13,7 +13,7 @@ struct PSCommand: ParsableCommand {
         discussion: """
         Lists every run that has a record in the state directory, wherever its cgroup is \
         (`cleave run --cgroup rw/x` too), and the cgroups below the parent that no record names. \
-        With --parent, lists only what is below that parent.
+        With --parent, lists only what is below that parent. Ends with the pending release: the         memory.current of the listed cgroups that are tearing down, beside the node's MemAvailable.
         """
     )
 
@@ -29,10 +29,11 @@ struct PSCommand: ParsableCommand {
         let entries = try ManagedCgroups.list(parent: parent ?? "cleave", mount: mount,
                                               stateDirectory: stateDirectory ?? RunState.directory,
                                               onlyUnderParent: parent != nil)
+        let report = PSReport(cgroups: entries)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }
         var rows = [["CGROUP", "RUN", "STATE", "PIDS", "MEMORY", "AGE"]]
@@ -42,5 +43,6 @@ struct PSCommand: ParsableCommand {
                          e.ageSeconds.map { TextTable.age($0) } ?? "-"])
         }
         print(TextTable.render(rows), terminator: "")
+        print(report.pendingLine)
     }
 }

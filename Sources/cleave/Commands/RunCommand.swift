@@ -53,6 +53,10 @@ struct RunCommand: ParsableCommand {
     var keepCgroup = false
     @Option(name: .customLong("state-file"), help: "Write the run's state as JSON to this file.")
     var stateFile: String?
+    @Option(name: .customLong("wait-memory"), help: "Before starting, wait until this much memory is free below the parent cgroup and on the node while teardowns release it (K/M/G/T suffix).")
+    var waitMemory: String?
+    @Option(name: .customLong("wait-timeout"), help: "Give up --wait-memory after this long, exit 125 (default: 5m).")
+    var waitTimeout: String?
 
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments, after --.")
     var command: [String] = []
@@ -83,6 +87,8 @@ struct RunCommand: ParsableCommand {
         options.teardownTimeout = teardownTimeout
         options.keepCgroup = keepCgroup
         options.stateFile = stateFile
+        options.waitMemory = waitMemory
+        options.waitTimeout = waitTimeout
         options.command = passthrough
         guard let bundle else {
             if id != nil { throw CleaveError.message("--id names a bundle's container: use it with --bundle") }
@@ -91,12 +97,22 @@ struct RunCommand: ParsableCommand {
         var request = try bundleRequest(bundle, options: options)
         if let cgroup { request.cgroupPath = cgroup }
         try options.applySupervision(to: &request, teardown: teardown)
+        try Self.waitForMemory(request)
         throw ExitCode(try Runner(request: request, logger: CLILogging.logger()).run())
     }
 
     /// Runs the workload; returns cleave's exit code. Shared with main's fast path.
     static func run(_ options: RunOptions) throws -> Int32 {
-        try Runner(request: options.request(), logger: CLILogging.logger()).run()
+        let request = try options.request()
+        try waitForMemory(request)
+        return try Runner(request: request, logger: CLILogging.logger()).run()
+    }
+
+    /// --wait-memory: before anything is created, and before the supervisor blocks the
+    /// forwarded signals, so Ctrl-C ends the wait as it ends any command.
+    static func waitForMemory(_ request: RunRequest) throws {
+        guard request.memoryWait != nil else { return }
+        _ = try MemoryWait(request: request, mount: CgroupMount.discover()).wait()
     }
 
     private var passthrough: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
