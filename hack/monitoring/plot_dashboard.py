@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 GIB = 1024 ** 3
 MIB = 1024 ** 2
 TOP = 6
-HEATMAP_WINDOW = 2.0  # seconds: the dashboard's $__rate_interval, scaled to this short series
+HEATMAP_WINDOW = 10.0  # seconds: the dashboard's $__rate_interval, scaled to this short series
 
 
 def load(path):
@@ -71,7 +71,8 @@ def main():
     t_end = scrapes[-1]["t"]
     fig, axes = plt.subplots(3, 2, figsize=(13, 11), constrained_layout=True)
     fig.suptitle(f"cleave dashboard panels, from {len(scrapes)} real scrapes of cleave agent "
-                 f"(every 0.5 s, VM tier guest, 2 GiB); dotted lines: a workload SIGKILLed", fontsize=11)
+                 f"(every 0.5 s) in the VM tier's guest (2 GiB) while `cleave run --teardown async` workloads are SIGKILLed (dotted lines).\n"
+                 "QEMU TCG emulation on a loaded 2-core host: allocation and teardown run far slower than on hardware", fontsize=10)
 
     ax = axes[0][0]
     t, v = single(scrapes, "cleave_teardowns_in_progress")
@@ -81,8 +82,8 @@ def main():
     ax.yaxis.get_major_locator().set_params(integer=True)
     for e in events:
         if e["event"].endswith("running"):
-            ax.annotate(e["event"].replace(" running", ""), (e["t"], 0), xytext=(0, -18),
-                        textcoords="offset points", fontsize=7, rotation=30, color="0.3")
+            ax.annotate(e["event"].replace(" running", " starts"), (e["t"], 1), xycoords=("data", "axes fraction"),
+                        xytext=(2, -4), textcoords="offset points", fontsize=7, rotation=90, va="top", color="0.3")
     mark_events(ax, events)
 
     ax = axes[0][1]

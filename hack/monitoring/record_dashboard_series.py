@@ -87,6 +87,20 @@ class Workload:
         emit({"event": f"{self.name} killed"})
 
 
+def settle(timeout=300):
+    """Until no teardown is in progress (the helpers' pace is the emulator's), then 3 s more."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if [s.value for f in text_string_to_metric_families(get("/metrics")[1])
+                    for s in f.samples if s.name == "cleave_teardowns_in_progress"] == [0]:
+                break
+        except OSError:
+            pass
+        time.sleep(0.5)
+    time.sleep(3)
+
+
 def main():
     bin_dir = sys.argv[1]
     parent = os.path.join(cgroup_mount(), PARENT)
@@ -110,23 +124,23 @@ def main():
     thread.start()
     try:
         time.sleep(3)
-        a = Workload(bin_dir, "vm-a", "640M")
-        b = Workload(bin_dir, "vm-b", "320M")
+        a = Workload(bin_dir, "vm-a", "512M")
+        b = Workload(bin_dir, "vm-b", "256M")
         time.sleep(3)
         a.end()
         time.sleep(4)
         b.end()
-        time.sleep(3)
-        c = Workload(bin_dir, "vm-c", "896M")
+        settle()
+        c = Workload(bin_dir, "vm-c", "768M")
         time.sleep(3)
         c.end()
-        time.sleep(4)
-        d = Workload(bin_dir, "vm-d", "448M")
-        e = Workload(bin_dir, "vm-e", "448M")
+        settle()
+        d = Workload(bin_dir, "vm-d", "384M")
+        e = Workload(bin_dir, "vm-e", "384M")
         time.sleep(2)
         d.end()
         e.end()
-        time.sleep(8)
+        settle()
     finally:
         stop.set()
         thread.join()
