@@ -56,9 +56,11 @@ struct ImageVMTierTests {
         // It runs as the manifest's user, with no capability.
         let state = try Spawned.run(["/usr/bin/crun", "--cgroup-manager=cgroupfs", "state", bundle.id])
         let pid = try #require(try? JSONDecoder().decode(CrunState.self, from: Data(state.stdout.utf8)).pid, "crun state: \(state.stdout)\(state.stderr)")
-        let status = ProcFS.readFile("/proc/\(pid)/status") ?? ""
-        #expect(status.contains("\nUid:\t\(manifest.runAsUser)\t\(manifest.runAsUser)\t"), "status: \(status)")
-        #expect(status.contains("\nCapEff:\t0000000000000000\n"), "status: \(status)")
+        let status = (ProcFS.readFile("/proc/\(pid)/status") ?? "").split(separator: "\n")
+        func field(_ name: String) -> [Substring] { status.first { $0.hasPrefix(name + ":") }?.split(separator: "\t").dropFirst().map { $0 } ?? [] }
+        #expect(field("Uid").prefix(2) == ["\(manifest.runAsUser)", "\(manifest.runAsUser)"], "Uid: \(field("Uid"))")
+        #expect(field("Gid").prefix(2) == ["\(manifest.runAsGroup)", "\(manifest.runAsGroup)"], "Gid: \(field("Gid"))")
+        #expect(field("CapEff") == ["0000000000000000"], "CapEff: \(field("CapEff"))")
 
         // A workload in a host cgroup: the agent sees it through /host/sys/fs/cgroup.
         let parent = try AgentTestEnvironment.makeTestCgroup("image-w")
