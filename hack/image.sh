@@ -10,6 +10,8 @@
 #   DIR/cleave-VERSION.oci.tar   its tarball       (podman load, skopeo oci-archive:, ctr import)
 # Usage: hack/image.sh [--bin DIR] [--output DIR]   (prints the tarball's path last)
 #   --bin DIR: use binaries already built there (hack/build.sh release prints it)
+#   --output DIR: default results/image. Timestamps are the last commit's: the same
+#   binaries give the same image digest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="" out=results/image
@@ -17,7 +19,7 @@ while (($#)); do
   case "$1" in
     --bin) bin=$2; shift ;;
     --output) out=$2; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "image.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift
