@@ -72,7 +72,7 @@ def main():
     fig, axes = plt.subplots(3, 2, figsize=(13, 11), constrained_layout=True)
     fig.suptitle(f"cleave dashboard panels, from {len(scrapes)} real scrapes of cleave agent "
                  f"(every 0.5 s) in the VM tier's guest (2 GiB) while `cleave run --teardown async` workloads are SIGKILLed (dotted lines).\n"
-                 "QEMU TCG emulation on a loaded 2-core host: allocation and teardown run far slower than on hardware", fontsize=10)
+                 "QEMU TCG emulation (no KVM) on a shared 2-core host: allocation and teardown run far slower than on hardware", fontsize=10)
 
     ax = axes[0][0]
     t, v = single(scrapes, "cleave_teardowns_in_progress")
