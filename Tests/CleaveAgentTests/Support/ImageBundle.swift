@@ -18,17 +18,26 @@ struct ImageBundle {
     var cgroupPath: String { id + "/container" }
 
     init(archive: String, label: String) throws {
-        id = "cleave-test-image-\(label)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
-        directory = "/tmp/" + id
-        try Self.check(["/bin/mkdir", "-p", directory])
-        try Self.check(["/bin/mount", "-t", "tmpfs", "-o", "mode=0700", "tmpfs", directory])
-        try Self.check(["/bin/mkdir", directory + "/layout"])
-        try Self.check(["/bin/tar", "-xf", archive, "-C", directory + "/layout"])
-        let index = try #require(ProcFS.readFile(directory + "/layout/index.json"), "no index.json in \(archive)")
-        let document = try JSONDecoder().decode(OCIIndex.self, from: Data(index.utf8))
-        try #require(document.manifests.count == 1, "\(archive) holds \(document.manifests.count) manifests, not one")
-        referenceName = try #require(document.manifests[0].annotations?["org.opencontainers.image.ref.name"], "\(archive): no ref.name")
-        try Self.check(["/usr/bin/umoci", "unpack", "--image", directory + "/layout:" + referenceName, bundle])
+        // mkdtemp: a fresh directory of ours, never one someone placed (or linked) there first.
+        var template = Array("/tmp/cleave-test-image-\(label)-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw ShimError("mkdtemp: \(String(cString: strerror(errno)))") }
+        directory = String(cString: made)
+        id = String(directory.dropFirst("/tmp/".count))
+        let dir = directory
+        do {
+            try Self.check(["/bin/mount", "-t", "tmpfs", "-o", "mode=0700", "tmpfs", dir])
+            try Self.check(["/bin/mkdir", dir + "/layout"])
+            try Self.check(["/bin/tar", "-xf", archive, "-C", dir + "/layout"])
+            let index = try #require(ProcFS.readFile(dir + "/layout/index.json"), "no index.json in \(archive)")
+            let document = try JSONDecoder().decode(OCIIndex.self, from: Data(index.utf8))
+            try #require(document.manifests.count == 1, "\(archive) holds \(document.manifests.count) manifests, not one")
+            referenceName = try #require(document.manifests[0].annotations?["org.opencontainers.image.ref.name"], "\(archive): no ref.name")
+            try Self.check(["/usr/bin/umoci", "unpack", "--image", dir + "/layout:" + referenceName, dir + "/bundle"])
+        } catch {
+            _ = try? Spawned.run(["/bin/umount", "-l", dir])
+            _ = rmdir(dir)
+            throw error
+        }
     }
 
     /// What the kubelet and the manifest change in the config umoci derived from the image:
