@@ -17,6 +17,7 @@ packages=(
   openjdk-17-jre-headless redis-server redis-tools nodejs python3
   util-linux gosu     # setpriv, runuser; gosu: privilege-dropping launchers
   dpkg-dev lintian    # hack/package.sh (dpkg-shlibdeps) and hack/package-check.sh
+  umoci skopeo jq     # hack/image.sh builds the agent's OCI image; ImageVMTierTests inspects and unpacks it
 )
 
 missing=()

@@ -68,6 +68,12 @@ for tier in "${tiers[@]}"; do
       ;;
     vm)
       vm_filter=${filter:-VMTier}
+      # The agent's OCI image for ImageVMTierTests (hack/image.sh; the release build is the
+      # one package-check made, so only the image is new), read by the guest from /var/tmp.
+      image_dir=$(mktemp -d /var/tmp/cleave-test-image.XXXXXX)
+      trap 'rm -rf "$image_dir"' EXIT
+      CLEAVE_IMAGE_ARCHIVE=$(hack/image.sh --output "$image_dir" | tail -n 1) || status=1
+      export CLEAVE_IMAGE_ARCHIVE
       CLEAVE_TEST_TIER=vm hack/vm.sh --memory 2G --timeout 1500 -- \
         "$tests" --testing-library swift-testing --filter "$vm_filter" || status=1
       ;;
