@@ -275,6 +275,8 @@ int cleave_teardown_init(void) {
     helper_args.failed_errno = 0;
     __atomic_store_n(&helper_args.state, CLEAVE_HELPER_PENDING, __ATOMIC_RELEASE);
     snprintf(helper_args.name, sizeof helper_args.name, "cleanup/%d", (int)self);
+    /* The parallel release's descriptor and memory, or workers 1 (as before). */
+    cleave_release_prepare(&helper_args.release, cleave_release_worker_count(), (unsigned long)stack, total);
 
     /* All signals blocked across clone: the helper starts with everything
      * blocked, so no handler of the workload ever runs on its stack. Exit
@@ -299,10 +301,13 @@ int cleave_teardown_init(void) {
     close_quietly(pidfd);
     close_quietly(pipefd[0]);
     close_quietly(statm);
+    close_quietly(helper_args.release.procs_fd); /* the helper has its copy; the region stays */
+    helper_args.release.procs_fd = -1;
 
     if (pid < 0) {
         close(pipefd[1]);
         munmap(stack, total);
+        cleave_release_discard(&helper_args.release);
         warn(strerror(err));
         return -err;
     }
@@ -327,6 +332,7 @@ int cleave_teardown_init(void) {
         siginfo_t info;
         while (waitid(P_PID, (id_t)pid, &info, WEXITED | __WALL) != 0 && errno == EINTR) {}
         munmap(stack, total); /* reaped: nothing runs on it any more */
+        cleave_release_discard(&helper_args.release);
         warn(reason);
         return -err;
     }

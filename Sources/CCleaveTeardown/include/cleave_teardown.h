@@ -5,6 +5,12 @@
 
 #define CLEAVE_EXPORT __attribute__((visibility("default")))
 
+/* How many tasks free the address space once the process is gone (the helper
+ * and its workers, 1 to 64). 1: the helper leaves it to exit_mmap() on one
+ * CPU. Unset: the CPUs the process's cgroup may use (affinity, cpu.max), at
+ * most 16. `cleave run --teardown-workers N` sets it for the workload. */
+#define CLEAVE_TEARDOWN_WORKERS_ENV "CLEAVE_TEARDOWN_WORKERS"
+
 /* Starts the asynchronous-teardown helper for the calling process: a
  * CLONE_VM child named cleanup/<pid> that holds the address space and frees
  * it after the whole process has exited, so the process is reaped at once.

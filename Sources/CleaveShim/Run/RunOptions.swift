@@ -17,6 +17,7 @@ public struct RunOptions: Equatable, Sendable {
     public var rawSettings: [String] = []
     public var teardown = "async"
     public var teardownTimeout = "5m"
+    public var teardownWorkers: String?
     public var keepCgroup = false
     public var stateFile: String?
     /// The command and its arguments (no leading "--").
@@ -45,6 +46,7 @@ public struct RunOptions: Equatable, Sendable {
             request.teardown = mode
         }
         request.teardownTimeout = try DurationParser.parse(teardownTimeout, option: "--teardown-timeout")
+        request.teardownWorkers = try teardownWorkers.map { try TeardownWorkers.parse($0) }
         request.keepCgroup = keepCgroup
         request.stateFile = stateFile
         // Test and diagnosis knob: place with fork + cgroup.procs instead of clone3.
@@ -113,6 +115,7 @@ public struct RunOptions: Equatable, Sendable {
         case "pids-max": pidsMax = value
         case "teardown": teardown = value
         case "teardown-timeout": teardownTimeout = value
+        case "teardown-workers": teardownWorkers = value
         case "state-file": stateFile = value
         default: return false
         }

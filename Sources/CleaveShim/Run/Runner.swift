@@ -72,6 +72,9 @@ public struct Runner {
                 let existing = environment["LD_PRELOAD"].map { ":" + $0 } ?? ""
                 environment["LD_PRELOAD"] = library + existing
                 environment["CLEAVE_TEARDOWN"] = nil
+                if let workers = request.teardownWorkers {
+                    environment[TeardownWorkers.environmentName] = String(workers)
+                }
             } else {
                 Console.warning("\(TeardownLibrary.fileName) not found (set CLEAVE_TEARDOWN_LIBRARY); running with synchronous teardown")
             }
