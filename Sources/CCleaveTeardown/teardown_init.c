@@ -301,12 +301,14 @@ int cleave_teardown_init(void) {
     close_quietly(pidfd);
     close_quietly(pipefd[0]);
     close_quietly(statm);
-    close_quietly(helper_args.release.procs_fd); /* the helper has its copy; the region stays */
-    helper_args.release.procs_fd = -1;
+    /* The helper has its copy; the region stays. (The field is cleared only
+     * once the helper has answered: it reads its arguments when it starts.) */
+    close_quietly(helper_args.release.procs_fd);
 
     if (pid < 0) {
         close(pipefd[1]);
         munmap(stack, total);
+        helper_args.release.procs_fd = -1;
         cleave_release_discard(&helper_args.release);
         warn(strerror(err));
         return -err;
@@ -315,6 +317,7 @@ int cleave_teardown_init(void) {
     /* Until the helper has dropped its privileges and installed its filter,
      * nothing of the program runs: no window where a privileged helper waits. */
     int state = wait_for_helper();
+    helper_args.release.procs_fd = -1; /* closed above */
     if (state != CLEAVE_HELPER_READY) {
         char reason[160];
         if (state == -1) {
