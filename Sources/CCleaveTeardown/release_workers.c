@@ -97,17 +97,19 @@ HELPER_FN static int release_worker(void *arg) {
     return 0;
 }
 
-/* Whether the helper is the only process of its cgroup. A process that shares
- * the address space without being a thread of the workload (a vfork child the
- * workload was killed under, a CLONE_VM child of its own) may still be running
- * in it: freeing under it would corrupt it. Such a process is in the
- * workload's cgroup unless someone moved it; when anything else is there, the
- * helper leaves everything to exit_mmap(), which frees only what nobody uses. */
+/* Whether nothing but the helper is left in the workload's cgroup (the one it
+ * was cloned into; the helper itself may have been moved out, as cleave
+ * verify does to hold it). A process that shares the address space without
+ * being a thread of the workload (a vfork child the workload was killed
+ * under, a CLONE_VM child of its own) may still be running in it: freeing
+ * under it would corrupt it. Such a process is in the workload's cgroup unless
+ * someone moved it; when anything else is there, the helper leaves everything
+ * to exit_mmap(), which frees only what nobody uses. */
 HELPER_FN static int alone_in_cgroup(int procs_fd, int self) {
     if (procs_fd < 0 || self <= 0) return 0;
     char buf[256];
     long n = raw_syscall4(__NR_pread64, procs_fd, buf, sizeof buf, 0);
-    if (n <= 0 || n >= (long)sizeof buf) return 0;
+    if (n < 0 || n >= (long)sizeof buf) return 0;
     int pids = 0;
     long pid = -1;
     for (long i = 0; i < n; i++) {
@@ -122,7 +124,7 @@ HELPER_FN static int alone_in_cgroup(int procs_fd, int self) {
             return 0;
         }
     }
-    return pids == 1 && pid < 0;
+    return pids <= 1 && pid < 0;
 }
 
 struct maps_line {

@@ -16,6 +16,8 @@ public struct VerifyOptions: Sendable {
     /// Test-only faults, the negative controls that must make verify fail.
     public var fault: VerifyFault?
     public var teardownTimeout: Duration = .seconds(300)
+    /// --teardown-workers: CLEAVE_TEARDOWN_WORKERS for the async workload; nil: the library's default.
+    public var teardownWorkers: Int?
     public var progress: @Sendable (String) -> Void = { _ in }
 
     public init() {}

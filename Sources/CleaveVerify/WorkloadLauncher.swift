@@ -23,6 +23,7 @@ struct WorkloadLauncher {
             // of its own, like QEMU's -async-teardown, then has two).
             env["LD_PRELOAD"] = library + (env["LD_PRELOAD"].map { ":" + $0 } ?? "")
             env["CLEAVE_TEARDOWN"] = nil
+            if let workers = options.teardownWorkers { env[TeardownWorkers.environmentName] = String(workers) }
         case .sync:
             env["CLEAVE_TEARDOWN"] = "off"
         }
