@@ -5,7 +5,7 @@ the JVM with 4 KiB pages and THP, Redis, Node, Python), spawn cost, and
 the helper's set-up cost. Variants run interleaved (A B A B ...); each figure
 is the median, min and max of the repetitions. Prints a Markdown table and
 writes raw JSON, the table and a PNG plot under the results directory."""
-import argparse, json, os, platform, shutil, signal, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, platform, select, shutil, signal, statistics, subprocess, sys, tempfile, time
 
 MiB = 1 << 20
 
@@ -157,6 +157,32 @@ class WorkersRun(Run):
         if self.workers:
             cmd[2:2] = ["--teardown-workers", str(self.workers)]
         return cmd
+
+    def measure(self):
+        """As Run.measure, but waits for the helper on a pidfd instead of sampling its
+        resident set: a sampling loop would take a CPU from the workers it measures."""
+        proc = subprocess.Popen(self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            line = proc.stdout.readline().decode()
+            if not line.startswith("ready"):
+                raise RuntimeError(f"{self.variant}: no ready line")
+            workload = int(line.split()[1])
+            helper = find_helper(workload, 5.0) if self.workers else None
+            pidfd = os.pidfd_open(helper) if helper else None
+            t0 = now()
+            os.kill(workload, signal.SIGKILL)
+            proc.wait()
+            t_reap = now()
+            released = t_reap
+            if pidfd is not None:
+                select.select([pidfd], [], [], 600)
+                released = now()
+                os.close(pidfd)
+            return {"exit_ms": t_reap - t0, "release_ms": released - t0, "start_delay_ms": None, "helper": bool(helper)}
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 def release_workers(args, cleave, quick, reps):
