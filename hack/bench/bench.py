@@ -241,6 +241,7 @@ def workers_plot(rows, out, machine):
         line = ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"async, {size} MiB")
         if sync:
             ax.axhline(sync["release_ms"]["median"], linestyle="--", color=line[0].get_color(), alpha=0.6, label=f"sync, {size} MiB")
+    ax.set_xticks(sorted({r["workers"] for r in rows if r["workers"]}))
     ax.set_xlabel("release workers (--teardown-workers)")
     ax.set_ylabel("release time, ms (median)")
     ax.set_title(f"parallel release, 4 KiB pages, SIGKILL — {machine['cores']} cores")
