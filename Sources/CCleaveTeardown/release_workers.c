@@ -286,7 +286,6 @@ HELPER_FN void cleave_release_parallel(const struct cleave_release_args *release
         jobs[k].count = t.count;
         jobs[k].lo = bounds[k];
         jobs[k].hi = bounds[k + 1];
-        started[k] = 0;
     }
     /* The workers are the helper's children: same mm, same cgroup (their CPU
      * time is charged there), same credentials, no_new_privs and seccomp
@@ -297,8 +296,11 @@ HELPER_FN void cleave_release_parallel(const struct cleave_release_args *release
         void *top = (void *)(region + cleave_release_guard_offset(k + 1, page));
         started[k] = cleave_release_clone(CLONE_VM_FLAG, top, release_worker, &jobs[k]) > 0;
     }
-    for (int k = 0; k < workers; k++)
-        if (!started[k]) release_worker(&jobs[k]); /* its own share, and any worker that could not start */
+    /* Its own share, then any worker's that could not start. (No loop that
+     * only zeroes `started`: the compiler would make it a memset call.) */
+    release_worker(&jobs[0]);
+    for (int k = 1; k < workers; k++)
+        if (!started[k]) release_worker(&jobs[k]);
     /* A worker that dies (killed, or by the filter) is reaped like one that
      * finished: its part is left to exit_mmap(). */
     for (;;) {
