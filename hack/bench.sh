@@ -9,25 +9,31 @@
 # Usage: hack/bench.sh [--quick] [--real-only] [--reps N] [--out DIR] [--baseline CLEAVE]   (default out: results/)
 #   --baseline: another cleave build measured beside this one in the spawn rounds
 #   --real-only: only the real-program table (results-real.md, results-real.json)
+#   --workers-only: only the parallel release (--teardown-workers) rows and plot (results-workers.*, release-workers.png)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 args=()
 out=results
 real_only=
+workers_only=
 while (($#)); do
   case "$1" in
     --quick) args+=(--quick) ;;
     --real-only) real_only=1 ;;
+    --workers-only) workers_only=1 ;;
     --reps) args+=(--reps "$2"); shift ;;
     --out) out=$2; shift ;;
     --baseline) args+=(--baseline "$(realpath "$2")"); shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift
 done
 hack/setup.sh
 bin=$(hack/build.sh release | tail -n 1)
+if [ -n "$workers_only" ]; then
+  exec /usr/bin/python3 hack/bench/bench.py --workers-only --cleave "$bin/cleave" --out "$out" "${args[@]}"
+fi
 if [ -n "$real_only" ]; then
   exec /usr/bin/python3 hack/bench/bench.py --real-only --cleave "$bin/cleave" --out "$out" "${args[@]}"
 fi

@@ -31,24 +31,64 @@
  * cgroup freezer is resumed through it. Anything else kills the helper — and
  * only the helper: it is its own thread group (CLONE_VM without
  * CLONE_THREAD), so SECCOMP_RET_KILL_PROCESS never reaches the workload. */
-static const struct sock_filter helper_filter[] = {
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, CLEAVE_AUDIT_ARCH, 1, 0),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-#if defined(__x86_64__)
-    /* x32 system calls share the arch value: refuse the whole range. */
-    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000 /* __X32_SYSCALL_BIT */, 0, 1),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-#endif
-    ALLOW(__NR_ppoll),
-    ALLOW(__NR_pread64),
-    ALLOW(__NR_read),
-    ALLOW(__NR_getppid),
-    ALLOW(__NR_futex),
-    ALLOW(__NR_exit),
-    ALLOW(__NR_exit_group),
+#define HELPER_FILTER_HEAD \
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)), \
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, CLEAVE_AUDIT_ARCH, 1, 0), \
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS), \
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)), \
+    HELPER_FILTER_X32 \
+    ALLOW(__NR_ppoll), \
+    ALLOW(__NR_pread64), \
+    ALLOW(__NR_read), \
+    ALLOW(__NR_getppid), \
+    ALLOW(__NR_futex), \
+    ALLOW(__NR_exit), \
+    ALLOW(__NR_exit_group), \
     ALLOW(__NR_restart_syscall),
+
+#if defined(__x86_64__)
+/* x32 system calls share the arch value: refuse the whole range. */
+#define HELPER_FILTER_X32 \
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000 /* __X32_SYSCALL_BIT */, 0, 1), \
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+#else
+#define HELPER_FILTER_X32
+#endif
+
+/* Allows system call nr only when its argument arg (64 bits, little-endian
+ * halves) equals value; kills otherwise. */
+#define ARG_LO(arg) (offsetof(struct seccomp_data, args) + 8 * (arg))
+#define ALLOW_IF_ARG(nr, arg, value) \
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 6), \
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(arg)), \
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (value), 0, 2), \
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(arg) + 4), \
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0), \
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS), \
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+
+static const struct sock_filter helper_filter[] = {
+    HELPER_FILTER_HEAD
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+};
+
+/* With the parallel release (release_workers.c), three more, each as narrow as
+ * it can be. The workload can write code into the helper while it runs, so
+ * each is judged by what that code could do with it:
+ * - madvise, MADV_DONTNEED only: drops pages of the shared address space,
+ *   which the workload can do to itself anyway; after it is gone, nobody else
+ *   uses them.
+ * - clone, flags exactly CLONE_VM (exit signal 0): a child with the same
+ *   memory, cgroup, credentials and this filter (inherited), nothing new;
+ *   no namespace, thread or file-table flag passes, and clone3 (whose flags
+ *   are in memory, out of the filter's reach) stays refused. Their number is
+ *   bounded by the cgroup's pids.max like the workload's own.
+ * - wait4: reaps the helper's own children, the workers. */
+static const struct sock_filter release_filter[] = {
+    HELPER_FILTER_HEAD
+    ALLOW(__NR_wait4),
+    ALLOW_IF_ARG(__NR_madvise, 2, 4 /* MADV_DONTNEED */),
+    ALLOW_IF_ARG(__NR_clone, 0, 0x00000100 /* CLONE_VM */),
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 };
 
@@ -135,10 +175,15 @@ HELPER_FN int cleave_helper_confine(unsigned int drop_uid, unsigned int drop_gid
     return 0;
 }
 
-HELPER_FN int cleave_helper_install_filter(int *step) {
+HELPER_FN int cleave_helper_install_filter(int parallel_release, int *step) {
     struct sock_fprog prog;
-    prog.len = (unsigned short)(sizeof helper_filter / sizeof helper_filter[0]);
-    prog.filter = (struct sock_filter *)helper_filter;
+    if (parallel_release) {
+        prog.len = (unsigned short)(sizeof release_filter / sizeof release_filter[0]);
+        prog.filter = (struct sock_filter *)release_filter;
+    } else {
+        prog.len = (unsigned short)(sizeof helper_filter / sizeof helper_filter[0]);
+        prog.filter = (struct sock_filter *)helper_filter;
+    }
     long rc = raw_syscall3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
     if (rc == -38 /* ENOSYS: before 3.17 */) rc = raw_syscall3(__NR_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
     if (rc < 0) return fail(step, CLEAVE_STEP_SECCOMP, rc);

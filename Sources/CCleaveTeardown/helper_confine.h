@@ -9,7 +9,9 @@
  * set to the cleave_helper_step that failed. */
 int cleave_helper_confine(unsigned int drop_uid, unsigned int drop_gid, int *step);
 
-/* The seccomp allow-list of the helper's remaining system calls. */
-int cleave_helper_install_filter(int *step);
+/* The seccomp allow-list of the helper's remaining system calls; with
+ * parallel_release, also those of the parallel release (clone of a worker,
+ * MADV_DONTNEED, wait4). */
+int cleave_helper_install_filter(int parallel_release, int *step);
 
 #endif

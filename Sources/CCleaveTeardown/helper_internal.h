@@ -18,6 +18,18 @@
 #define CLEAVE_HELPER_READY 2  /* privileges dropped, filter installed, waiting */
 #define CLEAVE_HELPER_FAILED 3 /* failed_step and failed_errno say why; it exits */
 
+/* The parallel release (release_workers.c): set up by the parent before the
+ * clone (release_setup.c), used by the helper once the parent is gone. */
+struct cleave_release_args {
+    int workers;           /* freeing tasks, the helper included; 1: exit_mmap() alone, as before */
+    int procs_fd;          /* cgroup.procs of the helper's cgroup, or -1 */
+    unsigned long region;  /* range table, boundaries, jobs, then a guard page and stack per worker */
+    unsigned long region_size;
+    unsigned long page;
+    unsigned long helper_stack; /* the helper's own stack mapping, guard page included */
+    unsigned long helper_stack_size;
+};
+
 struct cleave_helper_args {
     int parent_tgid;
     int parent_pidfd;    /* readable once the whole parent thread group has exited; -1: fall back to PDEATHSIG */
@@ -25,6 +37,7 @@ struct cleave_helper_args {
     int parent_statm;    /* /proc/<parent>/statm, to tell an exec from a stray close; -1 if unavailable */
     unsigned int drop_uid, drop_gid; /* the overflow ids, for a helper that holds privilege */
     char name[16];       /* "cleanup/<pid>", the 15-byte comm limit */
+    struct cleave_release_args release; /* the parallel release; workers 1: none */
     volatile int state;  /* CLEAVE_HELPER_* */
     volatile int failed_step;
     volatile int failed_errno;
@@ -51,6 +64,21 @@ enum cleave_helper_step {
 const char *cleave_helper_step_name(int step);
 
 int cleave_helper_main(void *arg);
+
+/* Parent side (release_setup.c): the number of freeing tasks for this process
+ * (CLEAVE_TEARDOWN_WORKERS, else the CPUs its cgroup may use), and the
+ * descriptors and memory the helper needs for them. 1 leaves the release to
+ * exit_mmap() alone. */
+int cleave_release_worker_count(void);
+void cleave_release_prepare(struct cleave_release_args *release, int workers, unsigned long helper_stack,
+                            unsigned long helper_stack_size);
+/* Undoes cleave_release_prepare when the helper could not start. */
+void cleave_release_discard(struct cleave_release_args *release);
+
+/* Helper side (release_workers.c), once the parent is gone: frees the private
+ * anonymous memory with release->workers tasks, returns when all are done.
+ * maps_fd: the helper's /proc/self/maps, opened before confinement. */
+void cleave_release_parallel(const struct cleave_release_args *release, int maps_fd, int self_pid);
 
 /* Reaps helpers of earlier images of this process (children named
  * cleanup/<self>) that have already exited; they leave on their own at exec. */

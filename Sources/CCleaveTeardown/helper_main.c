@@ -42,17 +42,22 @@ HELPER_FN static int parse_fd(const char *s) {
     return v;
 }
 
-HELPER_FN static int is_kept(int fd, const int keep[3]) {
-    return fd >= 0 && (fd == keep[0] || fd == keep[1] || fd == keep[2]);
+#define KEPT_FDS 4
+
+HELPER_FN static int is_kept(int fd, const int keep[KEPT_FDS]) {
+    for (int i = 0; i < KEPT_FDS; i++)
+        if (fd >= 0 && fd == keep[i]) return 1;
+    return 0;
 }
 
-/* Every inherited descriptor goes but the three the helper waits on: it must
+/* Every inherited descriptor goes but the ones the helper waits on: it must
  * hold no socket, pipe (the exec pipe's write end above all) or lock open.
  * close_range (5.9) around the kept ones, else /proc/self/fd, else brute force. */
-HELPER_FN static void close_all_fds(const int keep[3]) {
-    int sorted[3] = {keep[0], keep[1], keep[2]};
-    for (int i = 0; i < 3; i++)
-        for (int j = i + 1; j < 3; j++)
+HELPER_FN static void close_all_fds(const int keep[KEPT_FDS]) {
+    int sorted[KEPT_FDS];
+    for (int i = 0; i < KEPT_FDS; i++) sorted[i] = keep[i];
+    for (int i = 0; i < KEPT_FDS; i++)
+        for (int j = i + 1; j < KEPT_FDS; j++)
             if (sorted[j] < sorted[i]) {
                 int t = sorted[i];
                 sorted[i] = sorted[j];
@@ -60,7 +65,7 @@ HELPER_FN static void close_all_fds(const int keep[3]) {
             }
     unsigned int from = 0;
     int ok = 1;
-    for (int i = 0; i < 3 && ok; i++) {
+    for (int i = 0; i < KEPT_FDS && ok; i++) {
         if (sorted[i] < 0) continue;
         if ((unsigned int)sorted[i] > from && raw_syscall3(__NR_close_range, from, (unsigned int)sorted[i] - 1, 0) != 0) ok = 0;
         from = (unsigned int)sorted[i] + 1;
@@ -135,6 +140,14 @@ HELPER_FN __attribute__((noreturn)) static void leave(void) {
     for (;;) raw_syscall1(__NR_exit, 0);
 }
 
+/* The parent is gone (or exec'd): free in parallel where that is safe, then
+ * leave the rest to exit_mmap(). */
+HELPER_FN __attribute__((noreturn)) static void release_and_leave(const struct cleave_release_args *release, int maps_fd,
+                                                                  int self) {
+    cleave_release_parallel(release, maps_fd, self);
+    leave();
+}
+
 HELPER_FN int cleave_helper_main(void *arg) {
     /* Read what we need once: the parent may reuse its memory. */
     struct cleave_helper_args *shared = arg;
@@ -144,12 +157,26 @@ HELPER_FN int cleave_helper_main(void *arg) {
     int parent_statm = *(volatile int *)&shared->parent_statm;
     unsigned int drop_uid = *(volatile unsigned int *)&shared->drop_uid;
     unsigned int drop_gid = *(volatile unsigned int *)&shared->drop_gid;
+    struct cleave_release_args release;
+    release.workers = *(volatile int *)&shared->release.workers;
+    release.procs_fd = *(volatile int *)&shared->release.procs_fd;
+    release.region = *(volatile unsigned long *)&shared->release.region;
+    release.region_size = *(volatile unsigned long *)&shared->release.region_size;
+    release.page = *(volatile unsigned long *)&shared->release.page;
+    release.helper_stack = *(volatile unsigned long *)&shared->release.helper_stack;
+    release.helper_stack_size = *(volatile unsigned long *)&shared->release.helper_stack_size;
 
     raw_syscall2(__NR_prctl, PR_SET_NAME, shared->name);
-    int keep[3] = {pidfd, exec_pipe, parent_statm};
+    int keep[KEPT_FDS] = {pidfd, exec_pipe, parent_statm, release.workers > 1 ? release.procs_fd : -1};
     close_all_fds(keep);
     raw_syscall1(__NR_chdir, "/"); /* keep no directory (or mount) busy */
     long self_statm = raw_syscall4(__NR_openat, -100, "/proc/self/statm", 02000000 /* O_CLOEXEC */, 0);
+    /* The parallel release reads the mappings after the filter is in, which
+     * allows no open: the descriptor is opened now, while the helper may. */
+    long maps_fd = -1;
+    int self = (int)raw_syscall0(__NR_getpid);
+    if (release.workers > 1) maps_fd = raw_syscall4(__NR_openat, -100, "/proc/self/maps", 02000000 /* O_CLOEXEC */, 0);
+    if (maps_fd < 0) release.workers = 1;
 
     int step = CLEAVE_STEP_NONE;
     long rc = cleave_helper_confine(drop_uid, drop_gid, &step);
@@ -182,7 +209,7 @@ HELPER_FN int cleave_helper_main(void *arg) {
         }
         fds[0].fd = (int)sfd;
     }
-    if ((rc = cleave_helper_install_filter(&step)) < 0) {
+    if ((rc = cleave_helper_install_filter(release.workers > 1, &step)) < 0) {
         report(shared, CLEAVE_HELPER_FAILED, step, rc);
         leave();
     }
@@ -203,18 +230,18 @@ HELPER_FN int cleave_helper_main(void *arg) {
         long n = raw_syscall5(__NR_ppoll, fds, 2, (stray || fallback) ? &left : 0, 0, 8);
         if (n < 0 && n != -4 /* EINTR */) leave();
         if (fds[0].revents) {
-            if (!fallback) leave(); /* the whole thread group is gone */
+            if (!fallback) release_and_leave(&release, (int)maps_fd, self); /* the whole thread group is gone */
             char info[128];
             raw_syscall3(__NR_read, fds[0].fd, info, sizeof info);
         }
-        if (fallback && raw_syscall0(__NR_getppid) != parent) leave();
+        if (fallback && raw_syscall0(__NR_getppid) != parent) release_and_leave(&release, (int)maps_fd, self);
         if (fds[1].revents) {
             /* EOF (or bytes someone wrote): exec, exit, or a stray close. */
-            if (!shares_parent_mm(parent_statm, (int)self_statm)) leave();
+            if (!shares_parent_mm(parent_statm, (int)self_statm)) release_and_leave(&release, (int)maps_fd, self);
             fds[1].fd = -1; /* stray: the pipe tells nothing more */
             stray = 1;
         } else if (n == 0 && stray && !shares_parent_mm(parent_statm, (int)self_statm)) {
-            leave();
+            release_and_leave(&release, (int)maps_fd, self);
         }
     }
 }

@@ -274,6 +274,8 @@ int cleave_teardown_init(void) {
     helper_args.failed_errno = 0;
     __atomic_store_n(&helper_args.state, CLEAVE_HELPER_PENDING, __ATOMIC_RELEASE);
     snprintf(helper_args.name, sizeof helper_args.name, CLEAVE_HELPER_NAME_PREFIX "%d", (int)self);
+    /* The parallel release's descriptor and memory, or workers 1 (as before). */
+    cleave_release_prepare(&helper_args.release, cleave_release_worker_count(), (unsigned long)stack, total);
 
     /* All signals blocked across clone: the helper starts with everything
      * blocked, so no handler of the workload ever runs on its stack. Exit
@@ -298,10 +300,15 @@ int cleave_teardown_init(void) {
     close_quietly(pidfd);
     close_quietly(pipefd[0]);
     close_quietly(statm);
+    /* The helper has its copy; the region stays. (The field is cleared only
+     * once the helper has answered: it reads its arguments when it starts.) */
+    close_quietly(helper_args.release.procs_fd);
 
     if (pid < 0) {
         close(pipefd[1]);
         munmap(stack, total);
+        helper_args.release.procs_fd = -1;
+        cleave_release_discard(&helper_args.release);
         warn(strerror(err));
         return -err;
     }
@@ -309,6 +316,7 @@ int cleave_teardown_init(void) {
     /* Until the helper has dropped its privileges and installed its filter,
      * nothing of the program runs: no window where a privileged helper waits. */
     int state = wait_for_helper();
+    helper_args.release.procs_fd = -1; /* closed above */
     if (state != CLEAVE_HELPER_READY) {
         char reason[160];
         if (state == -1) {
@@ -326,6 +334,7 @@ int cleave_teardown_init(void) {
         siginfo_t info;
         while (waitid(P_PID, (id_t)pid, &info, WEXITED | __WALL) != 0 && errno == EINTR) {}
         munmap(stack, total); /* reaped: nothing runs on it any more */
+        cleave_release_discard(&helper_args.release);
         warn(reason);
         return -err;
     }

@@ -163,7 +163,13 @@ struct ModeVerifier {
         // 4. Let the helper go and wait for the cgroup to empty.
         let released = Clock.monotonicNanoseconds()
         try hold?.release()
-        let emptied = try cgroup.waitUntilEmpty(timeout: options.teardownTimeout)
+        var emptied: Bool
+        var workers: [Int32] = []
+        if mode == .async {
+            (emptied, workers) = try ReleaseWorkerWatch.waitUntilEmpty(cgroup, helpers: holdable, timeout: options.teardownTimeout)
+        } else {
+            emptied = try cgroup.waitUntilEmpty(timeout: options.teardownTimeout)
+        }
         let gone = Clock.monotonicNanoseconds()
         let teardown = Double(gone - released) / 1e9
         let final = try cgroup.stats()
@@ -183,6 +189,15 @@ struct ModeVerifier {
         readings.append(Reading("cpu.stat.usage_usec.teardown", usageDelta, "usec"))
         readings.append(Reading("cpu.stat.system_usec.total", final.cpuSystemUsec.map { Double($0) }, "usec"))
 
+        if mode == .async {
+            readings.append(Reading("teardown_workers_seen", Double(workers.count), "processes",
+                                    note: "the parallel release's workers: children of the helper named like it, sampled every ms"))
+            // Below 64 MiB of candidate mappings the helper frees alone (release_workers.c).
+            if let n = options.teardownWorkers, n > 1, reference >= Double(64 << 20) {
+                check("4.release-workers", "the helper freed with \(n - 1) worker(s) of its own, in this cgroup (their CPU time is in cpu.stat)",
+                      expected: "\(n - 1) worker(s) named like the helper", observed: "\(workers.count): \(workers)", workers.count == n - 1)
+            }
+        }
         check("4.populated-0", "the cgroup empties once the helper is gone", expected: "populated 0 within \(options.teardownTimeout.seconds) s",
               observed: emptied ? "populated 0" : "still populated", emptied)
         let releasedWhat = "the \(processWhat) is back near the baseline (the file cache is a separate reading)"

@@ -17,6 +17,8 @@ package struct VerifyOptions: Sendable {
     /// Test-only faults, the negative controls that must make verify fail.
     package var fault: VerifyFault?
     package var teardownTimeout: Duration = .seconds(300)
+    /// --teardown-workers: CLEAVE_TEARDOWN_WORKERS for the async workload; nil: the library's default.
+    package var teardownWorkers: Int?
     package var progress: @Sendable (String) -> Void = { _ in }
 
     package init() {}

@@ -25,6 +25,7 @@ struct WorkloadLauncher {
             // of its own, like QEMU's -async-teardown, then has two).
             env["LD_PRELOAD"] = EnvironmentList.preloadValue(adding: library, to: env["LD_PRELOAD"])
             env[CLEAVE_ENV_TEARDOWN] = nil
+            if let workers = options.teardownWorkers { env[CLEAVE_ENV_TEARDOWN_WORKERS] = String(workers) }
         case .sync:
             env[CLEAVE_ENV_TEARDOWN] = "off"
         }

@@ -5,7 +5,7 @@ the JVM with 4 KiB pages and THP, Redis, Node, Python), spawn cost, and
 the helper's set-up cost. Variants run interleaved (A B A B ...); each figure
 is the median, min and max of the repetitions. Prints a Markdown table and
 writes raw JSON, the table and a PNG plot under the results directory."""
-import argparse, json, os, platform, shutil, signal, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, platform, select, shutil, signal, statistics, subprocess, sys, tempfile, time
 
 MiB = 1 << 20
 
@@ -143,6 +143,113 @@ class Run:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+class WorkersRun(Run):
+    """cleave run --teardown async --teardown-workers N (the parallel release), or sync."""
+
+    def __init__(self, args, cleave, workers, size):
+        super().__init__(args, cleave, "cleave-async" if workers else "cleave-sync", size, False, "kill")
+        self.workers = workers
+
+    def command(self):
+        cmd = super().command()
+        if self.workers:
+            cmd[2:2] = ["--teardown-workers", str(self.workers)]
+        return cmd
+
+    def measure(self):
+        """As Run.measure, but waits for the helper on a pidfd instead of sampling its
+        resident set: a sampling loop would take a CPU from the workers it measures."""
+        proc = subprocess.Popen(self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            line = proc.stdout.readline().decode()
+            if not line.startswith("ready"):
+                raise RuntimeError(f"{self.variant}: no ready line")
+            workload = int(line.split()[1])
+            helper = find_helper(workload, 5.0) if self.workers else None
+            pidfd = os.pidfd_open(helper) if helper else None
+            t0 = now()
+            os.kill(workload, signal.SIGKILL)
+            proc.wait()
+            t_reap = now()
+            released = t_reap
+            if pidfd is not None:
+                select.select([pidfd], [], [], 600)
+                released = now()
+                os.close(pidfd)
+            return {"exit_ms": t_reap - t0, "release_ms": released - t0, "start_delay_ms": None, "helper": bool(helper)}
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def release_workers(args, cleave, quick, reps):
+    """Release time (SIGKILL until the helper, and so its workers, are gone) at 4 and 8 GiB
+    of 4 KiB pages: sync against async with 1, 2, ... workers up to the cores, interleaved."""
+    sizes = [1024 * MiB] if quick else [4096 * MiB, 8192 * MiB]
+    counts = [1, 2] + [n for n in (4, 8) if n <= (os.cpu_count() or 1)]
+    variants = [0] + counts
+    rows = []
+    for size in sizes:
+        samples = {w: [] for w in variants}
+        for _ in range(reps):
+            for w in variants:
+                try:
+                    samples[w].append(WorkersRun(args, cleave, w, size).measure())
+                except Exception as e:
+                    print(f"bench: workers {w} {size // MiB}M: {e}", file=sys.stderr)
+        for w in variants:
+            s = samples[w]
+            rows.append({"variant": "cleave-sync" if w == 0 else f"cleave-async, {w} worker{'s' if w > 1 else ''}",
+                         "workers": w, "size_mib": size // MiB,
+                         "release_ms": stats([x["release_ms"] for x in s]),
+                         "exit_ms": stats([x["exit_ms"] for x in s]), "runs": len(s)})
+        print(f"bench: release workers {size // MiB} MiB: done", file=sys.stderr, flush=True)
+    return rows
+
+
+def workers_table(rows):
+    md = ["| size | variant | release time | exit latency | release / sync | target |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        sync = next((x for x in rows if x["size_mib"] == r["size_mib"] and x["workers"] == 0), None)
+        ratio, target = "", ""
+        if sync and sync["release_ms"] and r["release_ms"] and r["workers"]:
+            q = r["release_ms"]["median"] / sync["release_ms"]["median"]
+            ratio = f"{q:.2f}×"
+            if r["workers"] == 1:
+                target = "≤ 1.05× " + ("met" if q <= 1.05 else "missed")
+            elif r["workers"] == 2:
+                target = "≤ 0.65× " + ("met" if q <= 0.65 else "missed")
+        md.append(f"| {r['size_mib']} MiB | {r['variant']} | {fmt(r['release_ms'])} | {fmt(r['exit_ms'])} | {ratio} | {target} |")
+    return md
+
+
+def workers_plot(rows, out, machine):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("bench: matplotlib missing: no workers plot", file=sys.stderr)
+        return
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for size in sorted({r["size_mib"] for r in rows}):
+        pts = [(r["workers"], r["release_ms"]["median"]) for r in rows if r["size_mib"] == size and r["workers"] and r["release_ms"]]
+        sync = next((r for r in rows if r["size_mib"] == size and r["workers"] == 0 and r["release_ms"]), None)
+        line = ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"async, {size} MiB")
+        if sync:
+            ax.axhline(sync["release_ms"]["median"], linestyle="--", color=line[0].get_color(), alpha=0.6, label=f"sync, {size} MiB")
+    ax.set_xticks(sorted({r["workers"] for r in rows if r["workers"]}))
+    ax.set_xlabel("release workers (--teardown-workers)")
+    ax.set_ylabel("release time, ms (median)")
+    ax.set_title(f"parallel release, 4 KiB pages, SIGKILL — {machine['cores']} cores")
+    ax.set_ylim(bottom=0)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "release-workers.png"), dpi=110)
 
 
 class RealRun:
@@ -429,6 +536,8 @@ def main():
                     help="measure the spawn cost only and print it as one JSON line (hack/bench.sh runs this in the VM)")
     ap.add_argument("--baseline", help="another cleave binary to measure beside --cleave in the spawn rounds (before/after)")
     ap.add_argument("--vm-spawn", help="file with the --spawn-only output of the VM run, merged into the results")
+    ap.add_argument("--workers-only", action="store_true",
+                    help="only the parallel-release rows (results-workers.md/.json and release-workers.png)")
     ap.add_argument("--real-only", action="store_true",
                     help="measure the real-program table only (JVM, Redis, Node, Python); write results-real.json and results-real.md")
     a = ap.parse_args()
@@ -443,6 +552,21 @@ def main():
         table = "\n".join(real_table(real, real_notes, real_reps)) + "\n"
         open(os.path.join(a.out, "results-real.md"), "w").write(table)
         print(table)
+        return
+
+    if a.workers_only:
+        if not a.out:
+            ap.error("--out is required")
+        os.makedirs(a.out, exist_ok=True)
+        machine = {"cores": os.cpu_count(), "kernel": platform.release(),
+                   "load": open("/proc/loadavg").read().split()[:3]}
+        rows = release_workers(a, a.cleave, a.quick, 3 if a.quick else a.reps)
+        json.dump({"machine": machine, "release_workers": rows}, open(os.path.join(a.out, "results-workers.json"), "w"), indent=2)
+        table = "\n".join([f"Machine: {machine['cores']} cores, kernel {machine['kernel']}, load average {' '.join(machine['load'])} "
+                           f"at the start; median (min–max), milliseconds.", ""] + workers_table(rows)) + "\n"
+        open(os.path.join(a.out, "results-workers.md"), "w").write(table)
+        print(table)
+        workers_plot(rows, a.out, machine)
         return
 
     spawn_reps = 5 if a.quick else 20
@@ -494,6 +618,8 @@ def main():
                                  "runs": len(s)})
                 print(f"bench: {size // MiB} MiB {page} {end}: done", file=sys.stderr, flush=True)
 
+    workers = release_workers(a, a.cleave, a.quick, reps)
+
     real, real_notes = real_programs(a.cleave, a.quick, real_reps)
 
     tmp = tempfile.mkdtemp()
@@ -509,7 +635,7 @@ def main():
                "note": "shared VM; nothing else of ours ran during the benchmark"}
     doc = {"machine": machine, "quick": a.quick, "reps": reps, "teardown": rows, "spawn_ms": spawn,
            "spawn_notes": spawn_notes, "vm_spawn": vm_spawn, "helper_init_ms": init,
-           "real_programs": real, "real_notes": real_notes, "real_reps": real_reps}
+           "real_programs": real, "real_notes": real_notes, "real_reps": real_reps, "release_workers": workers}
     json.dump(doc, open(os.path.join(a.out, "results.json"), "w"), indent=2)
 
     md = [f"Machine: {machine['cores']} cores, {machine['memory_gib']} GiB, kernel {machine['kernel']}, THP `{thp_mode}`; "
@@ -530,6 +656,8 @@ def main():
                 if s and asy and rs and ra:
                     md.append(f"- {size // MiB} MiB {page} {end}: async/sync exit latency {asy['median'] / s['median']:.3f}; "
                               f"async release time {100 * (ra['median'] / rs['median'] - 1):+.1f}% against sync")
+    md += ["", "Parallel release (`--teardown-workers`), 4 KiB pages, SIGKILL; release time until the helper and its "
+           "workers are gone:", ""] + workers_table(workers)
     md += [""] + real_table(real, real_notes, real_reps)
     md += ["", f"Spawn cost on this host, `/bin/true` started with posix_spawn and reaped, cgroup created and removed "
            f"each time; {spawn_reps} interleaved runs; median (min–max):", ""]
@@ -571,6 +699,7 @@ def main():
         fig.suptitle(f"cleave teardown, SIGKILL — {machine['cores']} cores, kernel {machine['kernel']}")
         fig.tight_layout()
         fig.savefig(os.path.join(a.out, "teardown.png"), dpi=110)
+        workers_plot(workers, a.out, machine)
     except ImportError:
         print("bench: matplotlib missing: no plot", file=sys.stderr)
 

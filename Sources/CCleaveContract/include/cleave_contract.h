@@ -16,6 +16,9 @@
 #define CLEAVE_ENV_TEARDOWN_PID "CLEAVE_TEARDOWN_PID"
 /* 1: every process of the tree gets one, exec'd or forked. */
 #define CLEAVE_ENV_TEARDOWN_INHERIT "CLEAVE_TEARDOWN_INHERIT"
+/* How many tasks free the memory once the workload is gone (1 to 64; unset: the CPUs
+ * the cgroup may use). cleave run --teardown-workers sets it. */
+#define CLEAVE_ENV_TEARDOWN_WORKERS "CLEAVE_TEARDOWN_WORKERS"
 /* Where cleave finds libcleave-teardown.so (read by cleave, not by the library). */
 #define CLEAVE_ENV_TEARDOWN_LIBRARY "CLEAVE_TEARDOWN_LIBRARY"
 

@@ -18,6 +18,7 @@ public struct RunOptions: Equatable, Sendable {
     public var rawSettings: [String] = []
     public var teardown = "async"
     public var teardownTimeout = "5m"
+    public var teardownWorkers: String?
     public var keepCgroup = false
     public var stateFile: String?
     public var waitMemory: String?
@@ -48,6 +49,7 @@ public struct RunOptions: Equatable, Sendable {
             request.teardown = mode
         }
         request.teardownTimeout = try DurationParser.parse(teardownTimeout, option: "--teardown-timeout")
+        request.teardownWorkers = try teardownWorkers.map { try TeardownWorkers.parse($0) }
         request.keepCgroup = keepCgroup
         request.stateFile = stateFile
         request.memoryWait = try MemoryWaitOptions.request(size: waitMemory, timeout: waitTimeout)
@@ -110,7 +112,8 @@ public struct RunOptions: Equatable, Sendable {
         ("memory-max", \.memoryMax), ("memory-high", \.memoryHigh), ("memory-low", \.memoryLow),
         ("memory-swap-max", \.memorySwapMax), ("cpus", \.cpus), ("cpu-max", \.cpuMax),
         ("cpu-weight", \.cpuWeight), ("pids-max", \.pidsMax),
-        ("teardown", \.teardownOption), ("teardown-timeout", \.teardownTimeoutOption), ("state-file", \.stateFile),
+        ("teardown", \.teardownOption), ("teardown-timeout", \.teardownTimeoutOption),
+        ("teardown-workers", \.teardownWorkers), ("state-file", \.stateFile),
         ("wait-memory", \.waitMemory), ("wait-timeout", \.waitTimeout),
     ]
     /// Options a bundle's config.json decides (limits, `--set`, the name), in the order a

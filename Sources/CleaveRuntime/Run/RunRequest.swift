@@ -13,6 +13,8 @@ public struct RunRequest: Sendable {
     public var limits = ResourceLimits()
     public var teardown: TeardownMode = .async
     public var teardownTimeout: Duration = .seconds(300)
+    /// --teardown-workers; nil: the library's default (the cgroup's CPUs).
+    public var teardownWorkers: Int?
     public var keepCgroup = false
     public var stateFile: String?
     /// `--wait-memory`: wait before starting until this much memory can be had (MemoryWait).

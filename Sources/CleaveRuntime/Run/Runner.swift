@@ -73,6 +73,9 @@ public struct Runner {
                 ?? TeardownLibrary.locate(environment: EnvironmentList.current().dictionary) {
                 environment["LD_PRELOAD"] = EnvironmentList.preloadValue(adding: library, to: environment["LD_PRELOAD"])
                 environment[CLEAVE_ENV_TEARDOWN] = nil
+                if let workers = request.teardownWorkers {
+                    environment[CLEAVE_ENV_TEARDOWN_WORKERS] = String(workers)
+                }
             } else {
                 Console.warning("\(TeardownLibrary.fileName) not found (set \(CLEAVE_ENV_TEARDOWN_LIBRARY)); running with synchronous teardown")
             }

@@ -49,6 +49,8 @@ struct RunCommand: ParsableCommand {
     var teardown: String?
     @Option(name: .customLong("teardown-timeout"), help: "Kill the cgroup if the teardown takes longer (e.g. 30s, 5m).")
     var teardownTimeout: String = "5m"
+    @Option(name: .customLong("teardown-workers"), help: "Tasks that free the memory after the exit, 1 to 64 (default: the CPUs the cgroup may use; 1: one, as the kernel does).")
+    var teardownWorkers: String?
     @Flag(name: .customLong("keep-cgroup"), help: "Leave the cgroup in place after the workload and its helper are gone.")
     var keepCgroup = false
     @Option(name: .customLong("state-file"), help: "Write the run's state as JSON to this file.")
@@ -85,6 +87,7 @@ struct RunCommand: ParsableCommand {
         options.rawSettings = rawSettings
         options.teardown = teardown ?? "async"
         options.teardownTimeout = teardownTimeout
+        options.teardownWorkers = teardownWorkers
         options.keepCgroup = keepCgroup
         options.stateFile = stateFile
         options.waitMemory = waitMemory

@@ -25,6 +25,8 @@ struct VerifyCommand: ParsableCommand {
     var mode: String = "both"
     @Option(help: "Touch the memory from N threads (the probe stays multi-threaded).")
     var threads: Int = 1
+    @Option(name: .customLong("teardown-workers"), help: "Tasks that free the memory in async mode (CLEAVE_TEARDOWN_WORKERS), 1 to 64; the report counts the workers it saw.")
+    var teardownWorkers: String?
     @Option(help: "Parent cgroup for the fresh cgroups, below the cgroup2 mount.")
     var parent: String = "cleave-verify"
     @Flag(help: "Print the report as JSON.")
@@ -51,6 +53,7 @@ struct VerifyCommand: ParsableCommand {
         }
         guard (1...1024).contains(threads) else { throw CleaveError.message("--threads: must be between 1 and 1024") }
         options.threads = threads
+        options.teardownWorkers = try teardownWorkers.map { try TeardownWorkers.parse($0) }
         options.parent = parent
         let argv = command.first == "--" ? Array(command.dropFirst()) : command
         options.command = argv.isEmpty ? nil : argv

@@ -40,11 +40,12 @@ enum TeardownFixture {
 
 enum HelperInspection {
     /// What a helper may hold open: the parent's pidfd, its exec pipe and two statm
-    /// files (its own and the parent's). Anything else was inherited and leaked.
+    /// files (its own and the parent's); with the parallel release, its own maps and
+    /// its cgroup's cgroup.procs. Anything else was inherited and leaked.
     static func holdsOnlyItsOwnDescriptors(_ helper: Int32) -> Bool {
         guard let dir = opendir("/proc/\(helper)/fd") else { return false }
         defer { closedir(dir) }
-        var pipes = 0, pidfds = 0, statms = 0, others = 0
+        var pipes = 0, pidfds = 0, statms = 0, release = 0, others = 0
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             if name == "." || name == ".." { continue }
@@ -54,9 +55,10 @@ enum HelperInspection {
             if target == "anon_inode:[pidfd]" { pidfds += 1 }
             else if target.hasPrefix("pipe:") { pipes += 1 }
             else if target.hasPrefix("/proc/") && target.hasSuffix("/statm") { statms += 1 }
+            else if target == "/proc/\(helper)/maps" || target.hasSuffix("/cgroup.procs") { release += 1 }
             else { others += 1 }
         }
-        return others == 0 && pipes <= 1 && pidfds <= 1 && statms <= 2
+        return others == 0 && pipes <= 1 && pidfds <= 1 && statms <= 2 && release <= 2
     }
 
     /// Live (not zombie) helpers named cleanup/<workload> among `pids`.
