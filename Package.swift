@@ -28,6 +28,8 @@ let package = Package(
     targets: [
         // C: the CLONE_VM teardown helper (raw syscalls only).
         .target(name: "CCleaveTeardown"),
+        // C: ptrace injection of that helper into a running process (`cleave attach`).
+        .target(name: "CCleaveInject", dependencies: ["CCleaveTeardown"]),
         // Sources/CCleavePreload is not a SwiftPM target: hack/build.sh compiles it with
         // CCleaveTeardown into libcleave-teardown.so with cc, because SwiftPM links every
         // library against libswiftCore and an injected library must need only libc.
@@ -50,7 +52,7 @@ let package = Package(
         // OCI runtime-spec models and validation; no dependency, so the hook and the agent can use it alone.
         .target(name: "CleaveOCI", dependencies: []),
         .target(name: "CleaveShim", dependencies: [
-            "CleaveCgroups", "CleaveOCI", "CCleaveSpawn", "CCleaveProbe", "CleaveTeardownImage",
+            "CleaveCgroups", "CleaveOCI", "CCleaveSpawn", "CCleaveProbe", "CleaveTeardownImage", "CCleaveInject",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),

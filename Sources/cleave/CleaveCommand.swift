@@ -14,6 +14,6 @@ struct Cleave: ParsableCommand {
         version: version,
         subcommands: [RunCommand.self, VerifyCommand.self, ProbeCommand.self, PSCommand.self, GCCommand.self,
                       SpecCommand.self, PrepareCommand.self, HookCommand.self, AgentCommand.self,
-                      WatchTeardownCommand.self, FollowTeardownCommand.self]
+                      WatchTeardownCommand.self, FollowTeardownCommand.self, AttachCommand.self]
     )
 }

@@ -1,0 +1,104 @@
+/* Target of the injection tests, built with -static (no PT_INTERP: LD_PRELOAD cannot reach it).
+ * Usage: inject_target MODE MIB
+ * Touches MIB MiB, starts threads blocked in read(pipe), nanosleep and futex, prints "ready <pid>",
+ * then the main thread (the one `cleave attach` stops) blocks in MODE (read | nanosleep | futex |
+ * busy) until a waker thread ends every wait 3 s later. Each wait must end as it would without
+ * the injection: read returns the byte, nanosleep 0 after the full time, futex 0 (woken), never
+ * EINTR. Prints one line per wait and exits 7 when all are right, 1 otherwise. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WAIT_S 3
+
+static int pipes[2][2];
+static int futex_words[2];
+static int failures;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void verdict(const char *who, const char *what, long rc, int err, int ok) {
+    pthread_mutex_lock(&lock);
+    printf("%s %s: rc=%ld errno=%s %s\n", who, what, rc, rc < 0 ? strerror(err) : "-", ok ? "ok" : "WRONG");
+    fflush(stdout);
+    if (!ok) failures++;
+    pthread_mutex_unlock(&lock);
+}
+
+/* One wait of kind `mode` on slot `i` (0: main thread, 1: a worker). */
+static void do_wait(const char *who, const char *mode, int i) {
+    double start = now();
+    if (!strcmp(mode, "read")) {
+        char c = 0;
+        long rc = syscall(SYS_read, pipes[i][0], &c, 1); /* raw: no libc retry hides an EINTR */
+        verdict(who, mode, rc, errno, rc == 1 && c == 'x');
+    } else if (!strcmp(mode, "nanosleep")) {
+        struct timespec ts = {WAIT_S, 0};
+        long rc = syscall(SYS_nanosleep, &ts, NULL);
+        verdict(who, mode, rc, errno, rc == 0 && now() - start >= WAIT_S - 0.01);
+    } else if (!strcmp(mode, "futex")) {
+        long rc;
+        do rc = syscall(SYS_futex, &futex_words[i], FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+        while (rc == -1 && errno == EAGAIN && 0);
+        int err = errno;
+        verdict(who, mode, rc, err, rc == 0 || (rc == -1 && err == EAGAIN && __atomic_load_n(&futex_words[i], __ATOMIC_SEQ_CST)));
+    } else { /* busy: user-space work, no system call */
+        volatile unsigned long x = 0;
+        while (now() - start < WAIT_S) x++;
+        verdict(who, mode, 0, 0, 1);
+    }
+}
+
+static void *worker(void *arg) {
+    do_wait("worker", (const char *)arg, 1);
+    return NULL;
+}
+
+static void *waker(void *arg) {
+    (void)arg;
+    sleep(WAIT_S);
+    for (int i = 0; i < 2; i++) {
+        if (write(pipes[i][1], "x", 1) != 1) abort();
+        __atomic_store_n(&futex_words[i], 1, __ATOMIC_SEQ_CST);
+        syscall(SYS_futex, &futex_words[i], FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: inject_target read|nanosleep|futex|busy MIB\n");
+        return 2;
+    }
+    size_t bytes = (size_t)atol(argv[2]) << 20;
+    char *mem = bytes ? malloc(bytes) : NULL;
+    for (size_t off = 0; off < bytes; off += 4096) mem[off] = 1;
+    if (pipe(pipes[0]) || pipe(pipes[1])) return 2;
+    /* The worker waits in a kind other than the main thread's, so all three run at once. */
+    static const char *kinds[] = {"read", "nanosleep", "futex"};
+    const char *other = kinds[(strcmp(argv[1], "read") == 0) + (strcmp(argv[1], "nanosleep") == 0) * 2];
+    pthread_t w, k, s;
+    pthread_create(&w, NULL, worker, (void *)other);
+    pthread_create(&s, NULL, worker, (void *)"nanosleep");
+    printf("ready %d\n", (int)getpid());
+    fflush(stdout);
+    pthread_create(&k, NULL, waker, NULL);
+    do_wait("main", argv[1], 0);
+    pthread_join(w, NULL);
+    pthread_join(s, NULL);
+    pthread_join(k, NULL);
+    if (mem) mem[0] = 2;
+    return failures ? 1 : 7;
+}
