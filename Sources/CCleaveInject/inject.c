@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
@@ -36,18 +37,28 @@ struct inject_data {
     int pipe_fds[2];
     char statm_path[32];
     siginfo_t reaped;
+    unsigned long resume[INJECT_CTX_WORDS]; /* the thread's registers, should cleave die (see the trampoline) */
 };
 
 struct injection {
     pid_t pid, tid;
     inject_regs saved;
     unsigned long insn;     /* the system-call instruction the thread runs */
+    unsigned long vdso_insn; /* one in the vDSO: the first call, and the munmap of an undo */
     unsigned long base;     /* the helper's mapping: guard, stack, code, data; 0 until mapped */
     unsigned long total, code, code_len, data;
     siginfo_t held[MAX_HELD_SIGNALS]; /* signals that arrived while it was ours, delivered at detach */
     int nheld;
     int gone;               /* the target died (or was killed) under us */
+    int calls, stall_at;    /* CLEAVE_TEST_INJECT_STALL_AT: see stall_for_test */
 };
+
+/* Tests only: with CLEAVE_TEST_INJECT_STALL_AT=N, cleave stops for good once the thread's
+ * registers are set for its Nth remote call (from 0), so a test can SIGKILL it mid-injection. */
+static void stall_for_test(struct injection *in) {
+    if (in->calls++ == in->stall_at)
+        for (;;) pause();
+}
 
 static long long now_ns(void) {
     struct timespec ts;
@@ -108,6 +119,7 @@ static int remote_syscall(struct injection *in, long nr, long a0, long a1, long 
     inject_prepare_syscall(&regs, in->insn, nr, args);
     int rc = inject_set_regs(in->tid, &regs);
     if (rc < 0) return rc;
+    stall_for_test(in);
     if (ptrace(PTRACE_SINGLESTEP, in->tid, 0, 0) != 0) return -errno;
     if ((rc = wait_ours(in, 0)) < 0) return rc;
     if ((rc = inject_get_regs(in->tid, &regs)) < 0) return rc;
@@ -129,7 +141,7 @@ static int find_vdso_syscall(struct injection *in) {
     if (rc < 0) return rc;
     for (size_t i = 0; i + inject_syscall_insn_len <= len; i++)
         if (!memcmp(buf + i, inject_syscall_insn, inject_syscall_insn_len)) {
-            in->insn = start + i;
+            in->insn = in->vdso_insn = start + i;
             return 0;
         }
     return -ENOENT;
@@ -153,7 +165,10 @@ static void undo(struct injection *in, const int fds[3], int helper_alive) {
     long r;
     for (int i = 0; i < 3; i++)
         if (fds[i] >= 0) REMOTE(in, &r, __NR_close, fds[i], 0, 0, 0, 0, 0);
-    if (in->base && !helper_alive) REMOTE(in, &r, __NR_munmap, (long)in->base, (long)in->total, 0, 0, 0, 0);
+    if (in->base && !helper_alive) {
+        in->insn = in->vdso_insn; /* not from the page it unmaps */
+        REMOTE(in, &r, __NR_munmap, (long)in->base, (long)in->total, 0, 0, 0, 0);
+    }
 }
 
 int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len, size_t entry,
@@ -163,6 +178,8 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
     struct injection in;
     memset(&in, 0, sizeof in);
     in.pid = pid;
+    const char *stall = getenv("CLEAVE_TEST_INJECT_STALL_AT");
+    in.stall_at = stall && *stall ? atoi(stall) : -1;
     if (inject_check_target(pid, &in.tid, out) != 0) return -1;
     out->target_tid = in.tid;
 
@@ -178,6 +195,8 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
         ptrace(PTRACE_DETACH, in.tid, 0, 0);
         return inject_fail(out, 1, in.gone ? ESRCH : err, "cannot stop process %d: %s", (int)pid, in.gone ? "it exited" : strerror(err));
     }
+    long long t_stopped = now_ns();
+    out->stop_ns = t_stopped - t0;
     if ((rc = inject_get_regs(in.tid, &in.saved)) < 0) {
         ptrace(PTRACE_DETACH, in.tid, 0, 0);
         return inject_fail(out, 1, -rc, "process %d is not a 64-bit process of this architecture, or its registers cannot be read: %s", (int)pid, errname(rc));
@@ -195,9 +214,18 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
 
     /* Layout: guard page, stack, code (the block, then the trampoline), data page. */
     size_t tramp_off = (block_len + 63) & ~63UL;
-    in.code_len = (tramp_off + inject_trampoline_len + PAGE - 1) & ~(PAGE - 1);
+    in.code_len = (tramp_off + INJECT_TRAMPOLINE_MAX + PAGE - 1) & ~(PAGE - 1);
     in.total = PAGE + STACK_SIZE + in.code_len + PAGE;
-    if ((rc = REMOTE(&in, &r, __NR_mmap, 0, (long)in.total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) < 0) {
+    /* Writable and executable for the moment it takes to fill it, so the thread leaves the
+     * vDSO after one call (see inject_build_trampoline: from then on a cleave that dies leaves
+     * it running); where W^X forbids that, mapped writable and made executable from the vDSO. */
+    int wx = 1;
+    rc = REMOTE(&in, &r, __NR_mmap, 0, (long)in.total, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (rc == 0 && (r == -EACCES || r == -EPERM)) {
+        wx = 0;
+        rc = REMOTE(&in, &r, __NR_mmap, 0, (long)in.total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    }
+    if (rc < 0) {
         step = "mmap";
         goto fail;
     }
@@ -210,8 +238,18 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
     refused = 0;
     in.code = in.base + PAGE + STACK_SIZE;
     in.data = in.code + in.code_len;
+    unsigned long d = in.data;
+#define DATA(field) (long)(d + offsetof(struct inject_data, field))
+
+    struct inject_data data;
+    memset(&data, 0, sizeof data);
+    data.all_signals = ~0UL;
+    data.saved_mask = ~0UL; /* the sentinel: no mask saved yet */
+    strcpy(data.statm_path, "/proc/self/statm");
+    inject_resume_context(&in.saved, data.resume);
 
     static unsigned char code[1 << 20];
+    size_t syscall_off = 0, clone_off = 0;
     if (in.code_len > sizeof code) {
         rc = -E2BIG;
         step = "helper block too large";
@@ -219,32 +257,27 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
     }
     memset(code, 0xcc, in.code_len); /* int3 between the pieces */
     memcpy(code, block, block_len);
-    memcpy(code + tramp_off, inject_trampoline, inject_trampoline_len);
-    if ((rc = write_remote(pid, in.code, code, in.code_len)) < 0) {
-        step = "process_vm_writev of the helper's code";
+    if (inject_build_trampoline(code + tramp_off, in.code + tramp_off, (unsigned long)DATA(saved_mask),
+                                (unsigned long)DATA(resume), &syscall_off, &clone_off) == 0) {
+        rc = -ERANGE;
+        step = "building the trampoline";
         goto fail;
     }
+    if ((rc = write_remote(pid, d, &data, sizeof data)) < 0 || (rc = write_remote(pid, in.code, code, in.code_len)) < 0) {
+        step = "process_vm_writev of the helper's code and arguments";
+        goto fail;
+    }
+    if (wx) in.insn = in.code + tramp_off + syscall_off; /* our own page, which no one else runs */
     if ((rc = REMOTE(&in, &r, __NR_mprotect, (long)in.code, (long)in.code_len, PROT_READ | PROT_EXEC, 0, 0, 0)) < 0 || (rc = (int)r) < 0) {
         step = "mprotect of the helper's code in the target";
         goto fail;
     }
+    in.insn = in.code + tramp_off + syscall_off;
     if ((rc = REMOTE(&in, &r, __NR_mprotect, (long)in.base, (long)PAGE, PROT_NONE, 0, 0, 0)) < 0 || (rc = (int)r) < 0) {
         step = "mprotect of the stack's guard page in the target";
         goto fail;
     }
-    /* From here on the thread runs our own copy of the instruction, in a page no one else uses. */
-    in.insn = in.code + tramp_off;
 
-    struct inject_data data;
-    memset(&data, 0, sizeof data);
-    data.all_signals = ~0UL;
-    strcpy(data.statm_path, "/proc/self/statm");
-    unsigned long d = in.data;
-#define DATA(field) (long)(d + offsetof(struct inject_data, field))
-    if ((rc = write_remote(pid, d, &data, sizeof data)) < 0) {
-        step = "process_vm_writev of the helper's arguments";
-        goto fail;
-    }
     long self = 0;
     if ((rc = REMOTE(&in, &self, __NR_getpid, 0, 0, 0, 0, 0, 0)) < 0) {
         step = "getpid in the target";
@@ -310,7 +343,9 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
     long cargs[6];
     inject_clone_args(cargs, CLONE_VM | CLONE_CHILD_CLEARTID, in.code - 0 /* top of the stack */,
                       d + offsetof(struct inject_data, args.state));
+    in.insn = in.code + tramp_off + clone_off;
     int clone_rc = remote_syscall(&in, __NR_clone, cargs[0], cargs[1], cargs[2], cargs[3], cargs[4], cargs[5], &helper, &clone_regs);
+    in.insn = in.code + tramp_off + syscall_off;
     long mask_r;
     int mask_rc = in.gone ? -ESRCH : REMOTE(&in, &mask_r, __NR_rt_sigprocmask, SIG_SETMASK, DATA(saved_mask), 0, 8, 0, 0);
     if ((rc = clone_rc) < 0 || (rc = mask_rc) < 0 || (rc = (int)mask_r) < 0) {
@@ -362,7 +397,7 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
     if (in.nheld > 0 && ptrace(PTRACE_SETSIGINFO, in.tid, 0, &in.held[0]) == 0) deliver = in.held[0].si_signo;
     for (int i = 1; i < in.nheld; i++) syscall(SYS_tgkill, pid, in.tid, in.held[i].si_signo);
     ptrace(PTRACE_DETACH, in.tid, 0, (void *)(long)deliver);
-    out->pause_ns = now_ns() - t0;
+    out->pause_ns = now_ns() - t_stopped;
     pid_t found = inject_find_child(pid, in.tid, data.args.name);
     out->helper_pid = found > 0 ? found : 0;
     return 0;
@@ -383,7 +418,7 @@ fail_late:
         for (int i = 1; i < in.nheld; i++) syscall(SYS_tgkill, pid, in.tid, in.held[i].si_signo);
         ptrace(PTRACE_DETACH, in.tid, 0, (void *)(long)sig);
     }
-    out->pause_ns = now_ns() - t0;
+    out->pause_ns = now_ns() - t0 - out->stop_ns;
     return inject_fail(out, refused && !in.gone, rc < 0 ? -rc : EIO, "%s%s: %s", in.gone ? "process exited during the injection: " : "",
                        step ? step : "injection", rc < 0 ? strerror(-rc) : "failed");
 }

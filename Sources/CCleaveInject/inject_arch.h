@@ -18,11 +18,24 @@ typedef struct user_pt_regs inject_regs;
 extern const unsigned char inject_syscall_insn[];
 extern const size_t inject_syscall_insn_len;
 
-/* Code written into the helper's page: a system call instruction at offset 0, then, in the
- * child of a clone made there, a call of the entry point with the argument block (see
- * inject_set_clone_entry) and an exit loop. */
-extern const unsigned char inject_trampoline[];
-extern const size_t inject_trampoline_len;
+/* Code written into the helper's page, built for the address `at` it lands at:
+ * - at *syscall_off, a system-call instruction for the remote calls, followed by a jump to
+ *   the resume sequence;
+ * - at *clone_off, the one the clone runs: its child calls the entry point with the argument
+ *   block (see inject_set_clone_entry) and exits, its parent jumps to the resume sequence;
+ * - the resume sequence restores the signal mask saved at `mask_addr` (unless it still holds
+ *   the sentinel ~0: nothing saved) and every register from the INJECT_CTX_WORDS at `ctx_addr`.
+ * A thread single-stepped by cleave never reaches the jumps: they run only if cleave dies
+ * mid-injection (the kernel detaches the thread), and then put it back as it was.
+ * Returns the length (at most INJECT_TRAMPOLINE_MAX). */
+#define INJECT_TRAMPOLINE_MAX 128
+#define INJECT_CTX_WORDS 18
+size_t inject_build_trampoline(unsigned char *buf, unsigned long at, unsigned long mask_addr, unsigned long ctx_addr,
+                               size_t *syscall_off, size_t *clone_off);
+
+/* The registers the thread must resume with if cleave dies: the saved ones, with an
+ * interrupted system call restarted as the kernel restarts it when no handler runs. */
+void inject_resume_context(const inject_regs *saved, unsigned long ctx[INJECT_CTX_WORDS]);
 
 /* Reads and writes the stopped thread's registers (PTRACE_GETREGSET NT_PRSTATUS). Reading
  * fails with EINVAL for a thread that is not a native 64-bit one (an ia32 or x32 task). */

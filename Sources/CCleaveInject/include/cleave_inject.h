@@ -9,7 +9,8 @@ struct cleave_inject_result {
     int helper_pid;      /* in cleave's PID namespace; 0 if not found there */
     int helper_nspid;    /* as the target sees it (its name is cleanup/<target's own pid>) */
     int target_tid;      /* the one thread that was stopped */
-    long long pause_ns;  /* from PTRACE_INTERRUPT to PTRACE_DETACH */
+    long long stop_ns;   /* from PTRACE_INTERRUPT until the thread stopped (it ran, or slept in its call) */
+    long long pause_ns;  /* from that stop to PTRACE_DETACH: the time it was held */
     int refused;         /* 1: nothing was changed in the target */
     int error;           /* errno of the failed step */
     char message[320];   /* the failed step, for the user */

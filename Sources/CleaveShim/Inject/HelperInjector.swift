@@ -10,7 +10,10 @@ public struct InjectedHelper: Codable, Sendable {
     public var helper: Int32
     /// The helper's cgroup (the target's), from /proc/<helper>/cgroup.
     public var cgroup: String?
+    /// How long the thread was held stopped (from its stop to the detach).
     public var pauseMicroseconds: Int64
+    /// How long it took to stop after PTRACE_INTERRUPT (it ran on, or slept in its system call, meanwhile).
+    public var stopMicroseconds: Int64
 }
 
 /// Gives a running process a teardown helper by ptrace injection (Sources/CCleaveInject).
@@ -33,6 +36,6 @@ public enum HelperInjector {
         let helper = result.helper_pid > 0 ? result.helper_pid : result.helper_nspid
         return InjectedHelper(pid: pid, thread: result.target_tid, helper: helper,
                               cgroup: ProcFS.cgroupPath(helper),
-                              pauseMicroseconds: result.pause_ns / 1000)
+                              pauseMicroseconds: result.pause_ns / 1000, stopMicroseconds: result.stop_ns / 1000)
     }
 }

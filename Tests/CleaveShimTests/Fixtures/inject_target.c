@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,10 +50,9 @@ static void do_wait(const char *who, const char *mode, int i) {
         long rc = syscall(SYS_nanosleep, &ts, NULL);
         verdict(who, mode, rc, errno, rc == 0 && now() - start >= WAIT_S - 0.01);
     } else if (!strcmp(mode, "futex")) {
-        long rc;
-        do rc = syscall(SYS_futex, &futex_words[i], FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
-        while (rc == -1 && errno == EAGAIN && 0);
+        long rc = syscall(SYS_futex, &futex_words[i], FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
         int err = errno;
+        /* EAGAIN only if the wake came first; never EINTR. */
         verdict(who, mode, rc, err, rc == 0 || (rc == -1 && err == EAGAIN && __atomic_load_n(&futex_words[i], __ATOMIC_SEQ_CST)));
     } else { /* busy: user-space work, no system call */
         volatile unsigned long x = 0;
@@ -89,6 +89,8 @@ int main(int argc, char **argv) {
     /* The worker waits in a kind other than the main thread's, so all three run at once. */
     static const char *kinds[] = {"read", "nanosleep", "futex"};
     const char *other = kinds[(strcmp(argv[1], "read") == 0) + (strcmp(argv[1], "nanosleep") == 0) * 2];
+    sigset_t mask_before, mask_after;
+    pthread_sigmask(SIG_SETMASK, NULL, &mask_before);
     pthread_t w, k, s;
     pthread_create(&w, NULL, worker, (void *)other);
     pthread_create(&s, NULL, worker, (void *)"nanosleep");
@@ -100,5 +102,8 @@ int main(int argc, char **argv) {
     pthread_join(s, NULL);
     pthread_join(k, NULL);
     if (mem) mem[0] = 2;
+    /* The stopped thread's signal mask comes back as it was (the injection blocks all around its clone). */
+    pthread_sigmask(SIG_SETMASK, NULL, &mask_after);
+    verdict("main", "signal mask", 0, 0, memcmp(&mask_before, &mask_after, sizeof mask_before) == 0);
     return failures ? 1 : 7;
 }
