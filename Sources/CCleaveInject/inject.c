@@ -36,7 +36,7 @@ struct inject_data {
     unsigned long all_signals, saved_mask;
     int pipe_fds[2];
     char statm_path[32];
-    siginfo_t reaped;
+    siginfo_t reaped, held_info;
     unsigned long resume[INJECT_CTX_WORDS]; /* the thread's registers, should cleave die (see the trampoline) */
 };
 
@@ -50,6 +50,8 @@ struct injection {
     siginfo_t held[MAX_HELD_SIGNALS]; /* signals that arrived while it was ours, delivered at detach */
     int nheld;
     int gone;               /* the target died (or was killed) under us */
+    long self_ns, tid_ns;   /* the target's pid and the thread's tid as the target sees them */
+    unsigned long held_slot; /* a siginfo_t in the data page, for requeue_held */
     int calls, stall_at;    /* CLEAVE_TEST_INJECT_STALL_AT: see stall_for_test */
 };
 
@@ -80,9 +82,11 @@ static int read_remote(pid_t pid, unsigned long addr, void *buf, size_t len) {
     return (size_t)n == len ? 0 : -EIO;
 }
 
-/* Waits for the thread's next stop that is ours (the single-step trap after the system call,
- * or the PTRACE_INTERRUPT stop when `want_interrupt`). A signal that arrives meanwhile is
- * kept (delivered at detach) and the thread resumed as it was: nothing is lost. */
+/* Waits for the thread's next stop that is ours: a system-call stop (PTRACE_SYSCALL, seen as
+ * SIGTRAP|0x80 with PTRACE_O_TRACESYSGOOD), or the PTRACE_INTERRUPT stop when `want_interrupt`.
+ * Neither is a signal-delivery stop, so a cleave that dies in one leaves no SIGTRAP to the
+ * thread. A signal that arrives meanwhile is held (re-queued by the thread itself before the
+ * detach, siginfo intact) and the thread resumed without it: nothing is lost. */
 static int wait_ours(struct injection *in, int want_interrupt) {
     for (;;) {
         int status;
@@ -98,20 +102,22 @@ static int wait_ours(struct injection *in, int want_interrupt) {
         if (event == PTRACE_EVENT_STOP) {
             if (want_interrupt) return 0;
             /* A group stop (SIGSTOP to the process) or the interrupt's late trap: go on. */
+        } else if (sig == (SIGTRAP | 0x80)) {
+            if (!want_interrupt) return 0;
         } else if (event == 0) {
             siginfo_t info;
             if (ptrace(PTRACE_GETSIGINFO, in->tid, 0, &info) != 0) return -errno;
-            if (!want_interrupt && sig == SIGTRAP && info.si_code > 0) return 0; /* the kernel's trap: our step */
             if (in->nheld == MAX_HELD_SIGNALS) return -EAGAIN;
             in->held[in->nheld++] = info;
             if (want_interrupt) return 0; /* a signal-delivery stop is as good a place to start */
         }
-        if (ptrace(want_interrupt ? PTRACE_CONT : PTRACE_SINGLESTEP, in->tid, 0, 0) != 0) return -errno;
+        if (ptrace(want_interrupt ? PTRACE_CONT : PTRACE_SYSCALL, in->tid, 0, 0) != 0) return -errno;
     }
 }
 
 /* Runs one system call in the target thread: registers set for it at the instruction
- * `in->insn`, one single step, the result read back. */
+ * `in->insn`, resumed to its syscall-entry stop and on to its syscall-exit stop, the result
+ * read back. */
 static int remote_syscall(struct injection *in, long nr, long a0, long a1, long a2, long a3, long a4, long a5,
                           long *result, const inject_regs *extra) {
     inject_regs regs = extra ? *extra : in->saved;
@@ -120,8 +126,10 @@ static int remote_syscall(struct injection *in, long nr, long a0, long a1, long 
     int rc = inject_set_regs(in->tid, &regs);
     if (rc < 0) return rc;
     stall_for_test(in);
-    if (ptrace(PTRACE_SINGLESTEP, in->tid, 0, 0) != 0) return -errno;
-    if ((rc = wait_ours(in, 0)) < 0) return rc;
+    for (int stop = 0; stop < 2; stop++) {
+        if (ptrace(PTRACE_SYSCALL, in->tid, 0, 0) != 0) return -errno;
+        if ((rc = wait_ours(in, 0)) < 0) return rc;
+    }
     if ((rc = inject_get_regs(in->tid, &regs)) < 0) return rc;
     if (inject_pc(&regs) != in->insn + inject_syscall_insn_len) return -EFAULT; /* it did not run our instruction */
     *result = inject_syscall_result(&regs);
@@ -145,6 +153,31 @@ static int find_vdso_syscall(struct injection *in) {
             return 0;
         }
     return -ENOENT;
+}
+
+/* Re-queues the held signals from inside the target, so they arrive with their siginfo once
+ * the thread runs (rt_tgsigqueueinfo refuses another process's si_code); tgkill from here
+ * when the target has no data page (a failure before the mmap). */
+static void requeue_held(struct injection *in) {
+    for (int i = 0; i < in->nheld; i++) {
+        long r = -1;
+        if (in->held_slot && in->tid_ns > 0 && write_remote(in->pid, in->held_slot, &in->held[i], sizeof in->held[i]) == 0 &&
+            REMOTE(in, &r, __NR_rt_tgsigqueueinfo, in->self_ns, in->tid_ns, in->held[i].si_signo, (long)in->held_slot, 0, 0) == 0 && r == 0)
+            continue;
+        syscall(SYS_tgkill, in->pid, in->tid, in->held[i].si_signo);
+    }
+    in->nheld = 0;
+}
+
+/* Puts the thread's registers back. The last stop is a syscall-exit stop, after which the
+ * kernel restarts nothing unless a signal is pending: so with no held signal the interrupted
+ * call is restarted here as the kernel restarts it when no handler runs; with one (re-queued,
+ * pending), the saved registers go back as they were and the kernel decides (SA_RESTART). */
+static int restore_regs(struct injection *in, int signal_pending) {
+    inject_regs regs;
+    if (signal_pending) regs = in->saved;
+    else inject_restarted_regs(&in->saved, &regs);
+    return inject_set_regs(in->tid, &regs);
 }
 
 static unsigned int overflow_id(const char *path) {
@@ -183,7 +216,7 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
     if (inject_check_target(pid, &in.tid, out) != 0) return -1;
     out->target_tid = in.tid;
 
-    if (ptrace(PTRACE_SEIZE, in.tid, 0, 0) != 0) {
+    if (ptrace(PTRACE_SEIZE, in.tid, 0, (void *)PTRACE_O_TRACESYSGOOD) != 0) {
         int err = errno;
         if (err == EPERM) return inject_fail(out, 1, err, "cannot trace process %d (already traced, or not permitted): %s", (int)pid, strerror(err));
         return inject_fail(out, 1, err, "PTRACE_SEIZE of process %d: %s", (int)pid, strerror(err));
@@ -240,6 +273,7 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
     in.data = in.code + in.code_len;
     unsigned long d = in.data;
 #define DATA(field) (long)(d + offsetof(struct inject_data, field))
+    in.held_slot = (unsigned long)DATA(held_info);
 
     struct inject_data data;
     memset(&data, 0, sizeof data);
@@ -279,10 +313,11 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
     }
 
     long self = 0;
-    if ((rc = REMOTE(&in, &self, __NR_getpid, 0, 0, 0, 0, 0, 0)) < 0) {
+    if ((rc = REMOTE(&in, &self, __NR_getpid, 0, 0, 0, 0, 0, 0)) < 0 || (rc = REMOTE(&in, &in.tid_ns, __NR_gettid, 0, 0, 0, 0, 0, 0)) < 0) {
         step = "getpid in the target";
         goto fail;
     }
+    in.self_ns = self;
     /* The helper's wake-ups, as the preloaded one's (see teardown_init.c): a pidfd of the
      * target, readable once its whole thread group has exited; the read end of a pipe whose
      * O_CLOEXEC write end stays in the target (EOF at its exec); its statm. */
@@ -389,14 +424,13 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
 
     /* Back exactly as it was: registers (an interrupted system call then restarts as the
      * kernel would: rax holds -ERESTART*, orig_rax the call), and the signals that came. */
-    if ((rc = inject_set_regs(in.tid, &in.saved)) < 0) {
+    int pending = in.nheld > 0;
+    requeue_held(&in);
+    if ((rc = restore_regs(&in, pending)) < 0) {
         step = "restoring the registers";
         goto fail_late;
     }
-    int deliver = 0;
-    if (in.nheld > 0 && ptrace(PTRACE_SETSIGINFO, in.tid, 0, &in.held[0]) == 0) deliver = in.held[0].si_signo;
-    for (int i = 1; i < in.nheld; i++) syscall(SYS_tgkill, pid, in.tid, in.held[i].si_signo);
-    ptrace(PTRACE_DETACH, in.tid, 0, (void *)(long)deliver);
+    ptrace(PTRACE_DETACH, in.tid, 0, 0);
     out->pause_ns = now_ns() - t_stopped;
     pid_t found = inject_find_child(pid, in.tid, data.args.name);
     out->helper_pid = found > 0 ? found : 0;
@@ -404,19 +438,19 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
 
 fail:
     if (!in.gone) {
+        int pending = in.nheld > 0;
+        requeue_held(&in);
         if (write_end >= 0) {
             long ignored2;
             REMOTE(&in, &ignored2, __NR_close, write_end, 0, 0, 0, 0, 0);
         }
         undo(&in, fds, helper_alive);
-        inject_set_regs(in.tid, &in.saved);
+        restore_regs(&in, pending);
     }
 fail_late:
     if (!in.gone) {
-        int sig = 0;
-        if (in.nheld > 0 && ptrace(PTRACE_SETSIGINFO, in.tid, 0, &in.held[0]) == 0) sig = in.held[0].si_signo;
-        for (int i = 1; i < in.nheld; i++) syscall(SYS_tgkill, pid, in.tid, in.held[i].si_signo);
-        ptrace(PTRACE_DETACH, in.tid, 0, (void *)(long)sig);
+        if (in.nheld) syscall(SYS_tgkill, pid, in.tid, in.held[0].si_signo);
+        ptrace(PTRACE_DETACH, in.tid, 0, 0);
     }
     out->pause_ns = now_ns() - t0 - out->stop_ns;
     return inject_fail(out, refused && !in.gone, rc < 0 ? -rc : EIO, "%s%s: %s", in.gone ? "process exited during the injection: " : "",

@@ -37,6 +37,9 @@ size_t inject_build_trampoline(unsigned char *buf, unsigned long at, unsigned lo
  * interrupted system call restarted as the kernel restarts it when no handler runs. */
 void inject_resume_context(const inject_regs *saved, unsigned long ctx[INJECT_CTX_WORDS]);
 
+/* The same as registers: what the kernel leaves when it restarts the interrupted call. */
+void inject_restarted_regs(const inject_regs *saved, inject_regs *out);
+
 /* Reads and writes the stopped thread's registers (PTRACE_GETREGSET NT_PRSTATUS). Reading
  * fails with EINVAL for a thread that is not a native 64-bit one (an ia32 or x32 task). */
 int inject_get_regs(pid_t tid, inject_regs *regs);

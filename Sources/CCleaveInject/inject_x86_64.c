@@ -53,24 +53,30 @@ size_t inject_build_trampoline(unsigned char *buf, unsigned long at, unsigned lo
     return sizeof trampoline;
 }
 
-void inject_resume_context(const inject_regs *r, unsigned long ctx[INJECT_CTX_WORDS]) {
-    unsigned long rax = r->rax, rip = r->rip;
-    if ((long)r->orig_rax >= 0) {
-        switch ((long)r->rax) {
-        case -512: /* ERESTARTSYS */
-        case -513: /* ERESTARTNOINTR */
-        case -514: /* ERESTARTNOHAND */
-            rax = r->orig_rax;
-            rip -= 2;
-            break;
-        case -516: /* ERESTART_RESTARTBLOCK */
-            rax = 219; /* __NR_restart_syscall */
-            rip -= 2;
-            break;
-        }
+void inject_restarted_regs(const inject_regs *saved, inject_regs *out) {
+    *out = *saved;
+    if ((long)saved->orig_rax < 0) return;
+    switch ((long)saved->rax) {
+    case -512: /* ERESTARTSYS */
+    case -513: /* ERESTARTNOINTR */
+    case -514: /* ERESTARTNOHAND */
+        out->rax = saved->orig_rax;
+        out->rip -= 2;
+        out->orig_rax = (unsigned long)-1;
+        break;
+    case -516: /* ERESTART_RESTARTBLOCK */
+        out->rax = 219; /* __NR_restart_syscall */
+        out->rip -= 2;
+        out->orig_rax = (unsigned long)-1;
+        break;
     }
-    const unsigned long words[INJECT_CTX_WORDS] = {r->r15, r->r14, r->r13, r->r12, r->rbp, r->rbx, r->r11, r->r10, r->r9,
-                                                   r->r8, rax, r->rcx, r->rdx, r->rsi, r->rdi, r->eflags, r->rsp, rip};
+}
+
+void inject_resume_context(const inject_regs *saved, unsigned long ctx[INJECT_CTX_WORDS]) {
+    inject_regs r;
+    inject_restarted_regs(saved, &r);
+    const unsigned long words[INJECT_CTX_WORDS] = {r.r15, r.r14, r.r13, r.r12, r.rbp, r.rbx, r.r11, r.r10, r.r9,
+                                                   r.r8, r.rax, r.rcx, r.rdx, r.rsi, r.rdi, r.eflags, r.rsp, r.rip};
     memcpy(ctx, words, sizeof words);
 }
 

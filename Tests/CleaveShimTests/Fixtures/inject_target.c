@@ -89,7 +89,9 @@ int main(int argc, char **argv) {
     /* The worker waits in a kind other than the main thread's, so all three run at once. */
     static const char *kinds[] = {"read", "nanosleep", "futex"};
     const char *other = kinds[(strcmp(argv[1], "read") == 0) + (strcmp(argv[1], "nanosleep") == 0) * 2];
-    sigset_t mask_before, mask_after;
+    sigset_t mask_before, mask_after; /* the kernel fills only the first 8 bytes */
+    memset(&mask_before, 0, sizeof mask_before);
+    memset(&mask_after, 0, sizeof mask_after);
     pthread_sigmask(SIG_SETMASK, NULL, &mask_before);
     pthread_t w, k, s;
     pthread_create(&w, NULL, worker, (void *)other);
