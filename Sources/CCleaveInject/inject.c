@@ -245,7 +245,7 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
         goto fail;
     }
 
-    /* Layout: guard page, stack, code (the block, then the trampoline), data page. */
+    /* Layout: code (the block, then the trampoline), guard page, stack, data page. */
     size_t tramp_off = (block_len + 63) & ~63UL;
     in.code_len = (tramp_off + INJECT_TRAMPOLINE_MAX + PAGE - 1) & ~(PAGE - 1);
     in.total = PAGE + STACK_SIZE + in.code_len + PAGE;
@@ -269,8 +269,8 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
     }
     in.base = (unsigned long)r;
     refused = 0;
-    in.code = in.base + PAGE + STACK_SIZE;
-    in.data = in.code + in.code_len;
+    in.code = in.base;
+    in.data = in.code + in.code_len + PAGE + STACK_SIZE;
     unsigned long d = in.data;
 #define DATA(field) (long)(d + offsetof(struct inject_data, field))
     in.held_slot = (unsigned long)DATA(held_info);
@@ -307,8 +307,12 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
         goto fail;
     }
     in.insn = in.code + tramp_off + syscall_off;
-    if ((rc = REMOTE(&in, &r, __NR_mprotect, (long)in.base, (long)PAGE, PROT_NONE, 0, 0, 0)) < 0 || (rc = (int)r) < 0) {
+    if ((rc = REMOTE(&in, &r, __NR_mprotect, (long)(in.code + in.code_len), (long)PAGE, PROT_NONE, 0, 0, 0)) < 0 || (rc = (int)r) < 0) {
         step = "mprotect of the stack's guard page in the target";
+        goto fail;
+    }
+    if ((rc = REMOTE(&in, &r, __NR_mprotect, (long)(in.code + in.code_len + PAGE), (long)(STACK_SIZE + PAGE), PROT_READ | PROT_WRITE, 0, 0, 0)) < 0 || (rc = (int)r) < 0) {
+        step = "mprotect of the helper's stack and data in the target";
         goto fail;
     }
 
@@ -376,7 +380,7 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
     inject_regs clone_regs = in.saved;
     inject_set_clone_entry(&clone_regs, in.code + entry, d + offsetof(struct inject_data, args));
     long cargs[6];
-    inject_clone_args(cargs, CLONE_VM | CLONE_CHILD_CLEARTID, in.code - 0 /* top of the stack */,
+    inject_clone_args(cargs, CLONE_VM | CLONE_CHILD_CLEARTID, in.data /* top of the stack */,
                       d + offsetof(struct inject_data, args.state));
     in.insn = in.code + tramp_off + clone_off;
     int clone_rc = remote_syscall(&in, __NR_clone, cargs[0], cargs[1], cargs[2], cargs[3], cargs[4], cargs[5], &helper, &clone_regs);

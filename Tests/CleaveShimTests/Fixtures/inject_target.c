@@ -1,8 +1,8 @@
 /* Target of the injection tests, built with -static (no PT_INTERP: LD_PRELOAD cannot reach it).
- * Usage: inject_target MODE MIB
+ * Usage: inject_target MODE MIB [SECONDS]
  * Touches MIB MiB, starts threads blocked in read(pipe), nanosleep and futex, prints "ready <pid>",
  * then the main thread (the one `cleave attach` stops) blocks in MODE (read | nanosleep | futex |
- * busy) until a waker thread ends every wait 3 s later. Each wait must end as it would without
+ * busy) until a waker thread ends every wait SECONDS (3) later. Each wait must end as it would without
  * the injection: read returns the byte, nanosleep 0 after the full time, futex 0 (woken), never
  * EINTR. Prints one line per wait and exits 7 when all are right, 1 otherwise. */
 #define _GNU_SOURCE
@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WAIT_S 3
+static int WAIT_S = 3;
 
 static int pipes[2][2];
 static int futex_words[2];
@@ -78,7 +78,8 @@ static void *waker(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
+    if (argc == 4) WAIT_S = atoi(argv[3]);
+    if (argc != 3 && argc != 4) {
         fprintf(stderr, "usage: inject_target read|nanosleep|futex|busy MIB\n");
         return 2;
     }
