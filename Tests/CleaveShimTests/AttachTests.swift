@@ -91,7 +91,7 @@ struct AttachTests {
             #expect(k.status == 125 && k.stderr.contains("kernel thread"), "\(k.stderr)")
         }
 
-        let target = try ChildProcess([try InjectFixture.path(), "read", "0", "30"])
+        let target = try ChildProcess([try InjectFixture.path(), "read", "0", "120"])
         try #require(target.readLine(timeout: 30) != nil)
         let footprint = InjectFixture.footprint(target.pid)
         let thread = try #require(InjectFixture.tasks(of: target.pid).first { $0 != target.pid })
@@ -104,7 +104,7 @@ struct AttachTests {
         let traced = try InjectFixture.attach(target.pid)
         #expect(traced.status == 125 && traced.stderr.contains("already traced"), "\(traced.stderr)")
         #expect(ProcFS.status(target.pid, field: "TracerPid") == "\(strace.pid)")
-        kill(strace.pid, SIGINT)
+        kill(strace.pid, SIGTERM) // strace keeps SIGINT ignored when it was ignored at its start
         _ = try strace.wait(timeout: 30)
         #expect(InjectFixture.footprint(target.pid) == footprint)
         #expect(InjectFixture.helpers(of: target.pid).isEmpty)

@@ -97,9 +97,9 @@ int main(int argc, char **argv) {
     pthread_t w, k, s;
     pthread_create(&w, NULL, worker, (void *)other);
     pthread_create(&s, NULL, worker, (void *)"nanosleep");
-    printf("ready %d\n", (int)getpid());
-    fflush(stdout);
     pthread_create(&k, NULL, waker, NULL);
+    printf("ready %d\n", (int)getpid()); /* every thread started: its mappings are all there */
+    fflush(stdout);
     do_wait("main", argv[1], 0);
     pthread_join(w, NULL);
     pthread_join(s, NULL);
