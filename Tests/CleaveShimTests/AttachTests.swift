@@ -141,4 +141,24 @@ struct AttachTests {
         #expect(result.status == 7, "fixture: \(result.stdout)")
         #expect(!result.stdout.contains("WRONG"), "\(result.stdout)")
     }
+
+    /// The target's own seccomp filter makes clone(CLONE_VM) fail with EPERM (deny_syscall.py):
+    /// attach fails naming the clone, and the mapping and descriptors it had made are undone.
+    @Test("a target whose seccomp filter refuses clone is left as it was")
+    func seccompRefusesClone() throws {
+        let fixtures = #filePath.split(separator: "/").dropLast().joined(separator: "/") + "/Fixtures"
+        let target = try ChildProcess(["/usr/bin/python3", "/" + fixtures + "/deny_syscall.py", "56", "1", "--flags", "0x100",
+                                       try InjectFixture.path(), "read", "0", "6"])
+        let ready = try #require(target.readLine(timeout: 30))
+        #expect(ready == "ready \(target.pid)")
+        let footprint = InjectFixture.footprint(target.pid)
+        let attached = try InjectFixture.attach(target.pid)
+        #expect(attached.status == 125)
+        #expect(attached.stderr.contains("clone") && attached.stderr.contains("Operation not permitted"), "\(attached.stderr)")
+        #expect(InjectFixture.footprint(target.pid) == footprint)
+        #expect(InjectFixture.helpers(of: target.pid).isEmpty)
+        #expect(ProcFS.status(target.pid, field: "TracerPid") == "0")
+        let result = try target.wait(timeout: 60)
+        #expect(result.status == 7, "fixture: \(result.stdout)")
+    }
 }
