@@ -43,6 +43,8 @@ let package = Package(
         // clone3(CLONE_INTO_CGROUP) spawn and the child's setup before exec (libcap).
         .target(name: "CCleaveSpawn", dependencies: ["CCleaveSystem", "CCleaveContract"],
                 linkerSettings: [.linkedLibrary("cap")]),
+        // ptrace injection of that helper into a running process (`cleave attach`).
+        .target(name: "CCleaveInject", dependencies: ["CCleaveTeardown", "CCleaveContract"]),
         // Page touching for the probe workload (volatile stores).
         .target(name: "CCleaveProbe"),
 
@@ -66,7 +68,7 @@ let package = Package(
         // Running a workload: spawn into a cgroup, supervise, watch the teardown, bundles, records.
         .target(name: "CleaveRuntime", dependencies: [
             "CleaveSystem", "CleaveCgroups", "CleaveOCI", "CleaveJSON",
-            "CCleaveSpawn", "CCleaveSystem", "CCleaveContract", "CCleaveProbe", "CleaveTeardownImage",
+            "CCleaveSpawn", "CCleaveSystem", "CCleaveContract", "CCleaveProbe", "CleaveTeardownImage", "CCleaveInject",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),

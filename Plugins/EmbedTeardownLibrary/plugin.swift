@@ -17,11 +17,20 @@ struct EmbedTeardownLibrary: BuildToolPlugin {
         }
         let work = context.pluginWorkDirectoryURL
         let output = work.appending(path: "EmbeddedTeardownLibrary+Bytes.swift")
+        // The helper's body as one position-independent block, for `cleave attach` (injection).
+        let blockScript = root.appending(path: "hack/embed-inject-blob.sh")
+        let blockOutput = work.appending(path: "InjectedHelperBlock+Bytes.swift")
         return [.buildCommand(
             displayName: "Embedding libcleave-teardown.so",
             executable: URL(fileURLWithPath: "/bin/bash"),
             arguments: [script.path, output.path, root.path, work.appending(path: "lib").path],
             inputFiles: inputs,
-            outputFiles: [output])]
+            outputFiles: [output]),
+                .buildCommand(
+            displayName: "Embedding the injected helper block",
+            executable: URL(fileURLWithPath: "/bin/bash"),
+            arguments: [blockScript.path, blockOutput.path, root.path, work.appending(path: "block").path],
+            inputFiles: inputs + [blockScript, root.appending(path: "hack/compile-inject-blob.sh")],
+            outputFiles: [blockOutput])]
     }
 }

@@ -14,6 +14,6 @@ struct Cleave: ParsableCommand {
         version: version,
         subcommands: [RunCommand.self, VerifyCommand.self, ProbeCommand.self, PSCommand.self, GCCommand.self,
                       SpecCommand.self, PrepareCommand.self, HookCommand.self, AgentLauncherCommand.self,
-                      WatchTeardownCommand.self, FollowTeardownCommand.self, WaitMemoryCommand.self]
+                      WatchTeardownCommand.self, FollowTeardownCommand.self, WaitMemoryCommand.self, AttachCommand.self]
     )
 }

@@ -1,0 +1,29 @@
+#ifndef CLEAVE_INJECT_H
+#define CLEAVE_INJECT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* What cleave_inject_helper did. */
+struct cleave_inject_result {
+    int helper_pid;      /* in cleave's PID namespace; 0 if not found there */
+    int helper_nspid;    /* as the target sees it (its name is cleanup/<target's own pid>) */
+    int target_tid;      /* the one thread that was stopped */
+    long long stop_ns;   /* from PTRACE_INTERRUPT until the thread stopped (it ran, or slept in its call) */
+    long long pause_ns;  /* from that stop to PTRACE_DETACH: the time it was held */
+    int refused;         /* 1: nothing was changed in the target */
+    int error;           /* errno of the failed step */
+    char message[320];   /* the failed step, for the user */
+};
+
+/* Gives the running process `pid` a teardown helper: stops one of its threads with
+ * PTRACE_SEIZE + PTRACE_INTERRUPT, makes it map a page for `block` (the helper's body, linked
+ * position-independent, cleave_helper_main at `entry`) and a guarded stack, clone(CLONE_VM) a
+ * child that runs it, waits until the helper has confined itself, restores the thread's
+ * registers (an interrupted system call restarts as the kernel would restart it) and detaches.
+ * Returns 0, or -1 with `out` saying why; the target is then left as it was (its helper page
+ * unmapped, its descriptors closed), or `out->refused` is 1 when nothing was touched. */
+int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len, size_t entry,
+                         struct cleave_inject_result *out);
+
+#endif

@@ -1,0 +1,42 @@
+import CCleaveInject
+import CleaveTeardownImage
+import Glibc
+import CleaveSystem
+
+/// What `cleave attach` did to a process.
+public struct InjectedHelper: Codable, Sendable {
+    public var pid: Int32
+    /// The thread that was stopped (the others ran on).
+    public var thread: Int32
+    public var helper: Int32
+    /// The helper's cgroup (the target's), from /proc/<helper>/cgroup.
+    public var cgroup: String?
+    /// How long the thread was held stopped (from its stop to the detach).
+    public var pauseMicroseconds: Int64
+    /// How long it took to stop after PTRACE_INTERRUPT (it ran on, or slept in its system call, meanwhile).
+    public var stopMicroseconds: Int64
+}
+
+/// Gives a running process a teardown helper by ptrace injection (Sources/CCleaveInject).
+public enum HelperInjector {
+    /// Injects the embedded helper block into `pid`. Throws a CleaveError (exit 125) naming the
+    /// process and the failed step; the target is then left as it was.
+    public static func attach(pid: Int32) throws -> InjectedHelper {
+        guard pid > 0 else { throw CleaveError.message("attach: \(pid) is not a process id") }
+        guard let block = InjectedHelperBlock.bytes(), !block.isEmpty else {
+            throw CleaveError.message("attach: this cleave carries no helper block (a build bug)")
+        }
+        var result = cleave_inject_result()
+        let rc = block.withUnsafeBufferPointer {
+            cleave_inject_helper(pid, $0.baseAddress, $0.count, InjectedHelperBlock.entry, &result)
+        }
+        let message = withUnsafeBytes(of: result.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        guard rc == 0 else {
+            throw CleaveError.message("attach: process \(pid): \(message)" + (result.refused != 0 ? " (nothing was changed)" : ""))
+        }
+        let helper = result.helper_pid > 0 ? result.helper_pid : result.helper_nspid
+        return InjectedHelper(pid: pid, thread: result.target_tid, helper: helper,
+                              cgroup: ProcFS.cgroupPath(helper),
+                              pauseMicroseconds: result.pause_ns / 1000, stopMicroseconds: result.stop_ns / 1000)
+    }
+}
