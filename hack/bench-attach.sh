@@ -5,6 +5,8 @@
 # inject_target.c built with cc -static (LD_PRELOAD cannot reach it).
 # Usage: hack/bench-attach.sh [CLEAVE] [REPS] [MIB]   (defaults: .build/debug/cleave, 7, 2048)
 set -euo pipefail
+. "$(dirname "$0")/lib/contract.sh"
+helper_prefix=$(contract_define CLEAVE_HELPER_NAME_PREFIX)
 cd "$(dirname "$0")/.."
 cleave=${1:-.build/debug/cleave}
 reps=${2:-7}
@@ -37,7 +39,7 @@ run() { # $1: async|sync; prints "pause stop reap" in µs
   echo "$pause $stop $((t1 - t0))"
   # let the helper finish freeing before the next round
   local deadline=$((SECONDS + 60))
-  while pgrep -x "cleanup/$pid" >/dev/null 2>&1 && ((SECONDS < deadline)); do sleep 0.1; done
+  while pgrep -x "$helper_prefix$pid" >/dev/null 2>&1 && ((SECONDS < deadline)); do sleep 0.1; done
   sleep 1
 }
 

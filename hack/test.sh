@@ -7,6 +7,7 @@
 #              hierarchy (memory, cpu, pids), filtered to the VMTier suites
 # Usage: hack/test.sh [--host-only | --vm-only] [--filter REGEX]
 set -euo pipefail
+. "$(dirname "$0")/lib/contract.sh"   # the helper's name prefix, as C and Swift define it
 cd "$(dirname "$0")/.."
 
 tiers=(host vm)
@@ -33,9 +34,8 @@ leftover_check() {
   local left helpers
   left=$(find /sys/fs/cgroup/unified /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d \
          \( -name 'cleave-test*' -o -name 'cleave-verify*' -o -path '*/cleave/*' \) 2>/dev/null || true)
-  # The helper's name prefix, from the header that defines it for C and Swift.
   local prefix
-  prefix=$(sed -n 's/^#define CLEAVE_HELPER_NAME_PREFIX "\(.*\)"$/\1/p' Sources/CCleaveContract/include/cleave_contract.h)
+  prefix=$(contract_define CLEAVE_HELPER_NAME_PREFIX)
   for _ in $(seq 50); do
     helpers=$(ps -eo pid,stat,comm | awk -v p="$prefix" '$2 !~ /^Z/ && index($3, p) == 1'; pgrep -af -- '__watch-teardown --cgroup [^ ]*/cleave-test' || true)
     [ -z "$helpers" ] && break

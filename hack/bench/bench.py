@@ -6,6 +6,8 @@ the helper's set-up cost. Variants run interleaved (A B A B ...); each figure
 is the median, min and max of the repetitions. Prints a Markdown table and
 writes raw JSON, the table and a PNG plot under the results directory."""
 import argparse, json, os, platform, select, shutil, signal, statistics, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from contract import HELPER_PREFIX  # noqa: E402
 
 MiB = 1 << 20
 
@@ -60,7 +62,7 @@ def find_helper(root, timeout=5.0):
         while todo:
             p = todo.pop()
             for c in children(p):
-                if (comm(c) or "").startswith("cleanup/"):
+                if (comm(c) or "").startswith(HELPER_PREFIX):
                     return c
                 todo.append(c)
         time.sleep(0.005)
@@ -304,7 +306,7 @@ class RealRun:
             # The program: this script's child (preload alone) or cleave's.
             workload = proc.pid
             if self.variant != "preload-only":
-                kids = [c for c in children(proc.pid) if not (comm(c) or "").startswith("cleanup/")]
+                kids = [c for c in children(proc.pid) if not (comm(c) or "").startswith(HELPER_PREFIX)]
                 if len(kids) != 1:
                     raise RuntimeError(f"expected one program under cleave, found {kids}")
                 workload = kids[0]

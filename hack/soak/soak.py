@@ -4,6 +4,8 @@ status checked, and what is left afterwards counted (cgroups, helpers, watchers,
 our own descriptors, run records). Prints a Markdown table; exits 1 on any failure or
 leftover. Run through hack/soak.sh."""
 import argparse, concurrent.futures, json, os, signal, statistics, subprocess, sys, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from contract import HELPER_PREFIX  # noqa: E402
 
 MOUNT = None
 
@@ -56,7 +58,7 @@ class Counts:
             # Our runs' cgroups (cleave/<tag>/*) and any test cgroup left on the machine.
             "cgroups": sum(1 for n in (os.listdir(root) if os.path.isdir(root) else []) if os.path.isdir(f"{root}/{n}")),
             "cleave-test*": sum(1 for n in os.listdir(MOUNT) if n.startswith("cleave-test")),
-            "helpers": sum(1 for p in procs if p[2] != "Z" and p[3].startswith("cleanup/") and f"/{parent}/{tag}/" in p[5]),
+            "helpers": sum(1 for p in procs if p[2] != "Z" and p[3].startswith(HELPER_PREFIX) and f"/{parent}/{tag}/" in p[5]),
             "watchers": sum(1 for p in procs if p[2] != "Z" and len(p[4]) > 3 and p[4][1] == "__watch-teardown"
                             and any(f"/{parent}/{tag}/" in a for a in p[4])),
             # Unreaped children of this driver (a zombie reparented to a lazy init is not ours).
@@ -136,7 +138,7 @@ def fault_supervisor_killed(cleave, i, args, env):
     workload, deadline = None, time.monotonic() + 20
     while workload is None and time.monotonic() < deadline:
         for p in processes():
-            if p[3].startswith("cleanup/") and p[1] != proc.pid:
+            if p[3].startswith(HELPER_PREFIX) and p[1] != proc.pid:
                 pid = int(p[3].split("/")[1])
                 if f"/{args.parent}/{args.tag}/" in p[5] and read(f"/proc/{pid}/comm") == "cleave\n" and any(
                         q[0] == pid and q[1] == proc.pid for q in processes()):
@@ -159,7 +161,7 @@ def fault_helper_killed(cleave, i, args, env):
     deadline, killed = time.monotonic() + 5, False
     while not killed and time.monotonic() < deadline:
         for p in processes():
-            if p[3].startswith("cleanup/") and f"/{args.parent}/{args.tag}/" in p[5]:
+            if p[3].startswith(HELPER_PREFIX) and f"/{args.parent}/{args.tag}/" in p[5]:
                 workload = int(p[3].split("/")[1])
                 if any(q[0] == workload and q[1] == proc.pid for q in processes()):
                     os.kill(p[0], signal.SIGKILL)
