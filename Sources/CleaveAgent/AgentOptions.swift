@@ -84,7 +84,7 @@ package struct AgentOptions: Sendable {
                 throw AgentError("--root: '\(raw)' is not a cgroup (\(cgroup.path) does not exist or is not a directory)")
             }
             guard access(cgroup.path, R_OK | X_OK) == 0 else {
-                throw AgentError("--root: cannot read '\(raw)' (\(cgroup.path)): \(String(cString: strerror(errno)))")
+                throw AgentError("--root: cannot read '\(raw)' (\(cgroup.path)): \(SystemError.reason(errno))")
             }
             result.append(cgroup.relativePath)
         }
@@ -105,7 +105,7 @@ extension AgentOptions {
         }
         // cgroup.controllers exists only in cgroup2 directories.
         guard access(path + "/cgroup.controllers", R_OK) == 0 else {
-            throw AgentError("--cgroup-mount: '\(path)' is not a readable cgroup2 hierarchy (no cgroup.controllers): \(String(cString: strerror(errno)))")
+            throw AgentError("--cgroup-mount: '\(path)' is not a readable cgroup2 hierarchy (no cgroup.controllers): \(SystemError.reason(errno))")
         }
         let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         return CgroupMount(mountPoint: trimmed, isUnified: true)

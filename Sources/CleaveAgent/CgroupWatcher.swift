@@ -94,7 +94,7 @@ final class CgroupWatcher: @unchecked Sendable {
             let now = Clock.monotonicNanoseconds()
             let waitMs = nextRescan > now ? min((nextRescan - now) / 1_000_000 + 1, 1000) : 0
             if poll(&fds, nfds_t(fds.count), Int32(waitMs)) < 0 && errno != EINTR {
-                logger.error("poll: \(String(cString: strerror(errno)))")
+                logger.error("poll: \(SystemError.reason(errno))")
                 usleep(100_000)
                 continue
             }

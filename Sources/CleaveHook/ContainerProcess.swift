@@ -22,7 +22,7 @@ package struct ContainerProcess {
         let held: ProcessIdentity.Held
         do { held = try ProcessIdentity.hold(pid) } catch let error as SystemError {
             throw CleaveError.message(error.operation == "pidfd_open"
-                ? "pid \(pid) of container \(state.id) is gone (\(String(cString: strerror(error.errno))))"
+                ? "pid \(pid) of container \(state.id) is gone (\(SystemError.reason(error.errno)))"
                 : "pid \(pid) exited while being read")
         }
         let (pidfd, startTime) = (held.pidfd, held.startTime)

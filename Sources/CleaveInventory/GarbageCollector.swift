@@ -137,7 +137,7 @@ package struct GarbageCollector {
             } else if unlink(entry.path) == 0 || errno == ENOENT {
                 report.findings.append(.init(kind: .state, path: entry.path, action: .removed, detail: entry.why))
             } else {
-                report.findings.append(.init(kind: .state, path: entry.path, action: .failed, detail: "unlink: \(String(cString: strerror(errno)))"))
+                report.findings.append(.init(kind: .state, path: entry.path, action: .failed, detail: "unlink: \(SystemError.reason(errno))"))
             }
         }
         return report

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import CleaveJSON
+import CleaveSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -85,7 +86,7 @@ public enum BundleLoader {
     }
 
     private static func errorText(_ code: Int32) -> String {
-        "\(String(cString: strerror(code))) (errno \(code))"
+        "\(SystemError.reason(code)) (errno \(code))"
     }
 
     /// Parses with our positioned parser, then decodes through `NodeDecoder` so that syntax

@@ -50,7 +50,7 @@ public enum AtomicFile {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode)
         guard fd >= 0 else {
             let code = errno
-            throw code == ELOOP ? CleaveError.message("cannot append to \(Escaped.text(path)): open: \(String(cString: strerror(code))) (a symlink: refused)")
+            throw code == ELOOP ? CleaveError.message("cannot append to \(Escaped.text(path)): open: \(SystemError.reason(code)) (a symlink: refused)")
                 : CleaveError.system(context: "cannot append to \(Escaped.text(path)): open", SystemError("open", path: path, errno: code))
         }
         defer { close(fd) }

@@ -45,7 +45,7 @@ public enum CleaveError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .message(let text), .notFound(let text): return text
         case .cannotExecute(let text, _): return text
-        case .system(let context, let error): return "\(context): \(String(cString: strerror(error.errno)))"
+        case .system(let context, let error): return "\(context): \(SystemError.reason(error.errno))"
         case .wrapped(let context, let error): return context.isEmpty ? "\(error)" : "\(context): \(error)"
         }
     }

@@ -12,6 +12,9 @@ public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
         self.operation = operation; self.path = path; self.errno = err
     }
 
+    /// strerror(3) of `errno`: the one place Swift turns an errno into words.
+    public static func reason(_ errno: Int32) -> String { String(cString: strerror(errno)) }
+
     /// "open /run/cleave/x.json: Permission denied (EACCES)".
     public var description: String {
         "\(operation)\(path.map { " " + $0 } ?? ""): \(errnoText(errno))"
@@ -23,6 +26,6 @@ public func errnoText(_ err: Int32) -> String {
     let names: [Int32: String] = [EPERM: "EPERM", ENOENT: "ENOENT", EACCES: "EACCES", EBUSY: "EBUSY", EEXIST: "EEXIST",
                                   EINVAL: "EINVAL", ENOTDIR: "ENOTDIR", EROFS: "EROFS", ENOSPC: "ENOSPC", EAGAIN: "EAGAIN",
                                   ESRCH: "ESRCH", EOPNOTSUPP: "EOPNOTSUPP", ENOTEMPTY: "ENOTEMPTY", E2BIG: "E2BIG"]
-    let text = String(cString: strerror(err))
+    let text = SystemError.reason(err)
     return names[err].map { "\(text) (\($0))" } ?? text
 }

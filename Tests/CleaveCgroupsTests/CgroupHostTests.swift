@@ -21,7 +21,7 @@ struct Sleeper {
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sleep"), strdup("300"), nil]
         defer { argv.forEach { free($0) } }
         let rc = posix_spawn(&pid, "/bin/sleep", nil, nil, argv, environ)
-        guard rc == 0 else { throw CgroupError(operation: "spawn", path: "/bin/sleep", message: String(cString: strerror(rc))) }
+        guard rc == 0 else { throw CgroupError(operation: "spawn", path: "/bin/sleep", message: SystemError.reason(rc)) }
         self.pid = pid
     }
     func stop() {

@@ -83,7 +83,7 @@ struct ParallelReleaseTests {
         let run = try ReleaseFixture.start(["touch", "512"], in: scratch.cgroup, workers: 2, environment: ["RELEASE_FILE": file])
         // This process maps the workload's memfd too, and looks at it after the teardown.
         let memfd = open("/proc/\(run.pid)/fd/\(run.extra)", O_RDWR | O_CLOEXEC)
-        try #require(memfd >= 0, "open the workload's memfd: \(String(cString: strerror(errno)))")
+        try #require(memfd >= 0, "open the workload's memfd: \(SystemError.reason(errno))")
         defer { close(memfd) }
         let size = ReleaseFixture.patternSize
         let mapped = try #require(mmap(nil, size, PROT_READ, MAP_SHARED, memfd, 0).flatMap { $0 == MAP_FAILED ? nil : $0 })

@@ -23,7 +23,7 @@ struct StateFileSecurityTests {
         init() throws {
             var template = Array("/tmp/cleave-test-sec-XXXXXX".utf8CString)
             guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-                throw CleaveError.message("mkdtemp: \(String(cString: strerror(errno)))")
+                throw CleaveError.message("mkdtemp: \(SystemError.reason(errno))")
             }
             directory = String(cString: made)
             let fd = open(victim, O_WRONLY | O_CREAT | O_EXCL, 0o600)

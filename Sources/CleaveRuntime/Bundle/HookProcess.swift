@@ -19,7 +19,7 @@ public enum HookProcess {
             pid = try ProcessSpawn.spawn(hook.args ?? [hook.path], executable: hook.path, environment: hook.env ?? [], stdin: pipe[0])
         } catch let error as SystemError {
             close(pipe[0]); close(pipe[1])
-            throw Failure(description: "cannot execute \(hook.path): \(String(cString: strerror(error.errno)))")
+            throw Failure(description: "cannot execute \(hook.path): \(SystemError.reason(error.errno))")
         }
         close(pipe[0])
         // A hook that exits without reading its stdin must not kill cleave (EPIPE, no SIGPIPE).

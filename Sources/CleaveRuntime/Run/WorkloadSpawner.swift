@@ -139,7 +139,7 @@ public struct SpawnFailure: Error, CustomStringConvertible, Sendable {
         step = result.failed_step.map { String(cString: $0) } ?? "spawn"
         errno = result.failed_errno
     }
-    public var reason: String { String(cString: strerror(errno)) }
+    public var reason: String { SystemError.reason(errno) }
     public var description: String { "\(step): \(reason)" }
 }
 

@@ -26,6 +26,6 @@ struct AgentLauncherCommand: ParsableCommand {
         let path = directory + "/" + executableName
         let argv = CStringArray(["cleave agent"] + arguments)
         execv(path, argv.pointer)
-        throw CleaveError.cannotExecute("cannot execute \(path): \(String(cString: strerror(errno))) (it is built and installed next to cleave)", errno: errno)
+        throw CleaveError.cannotExecute("cannot execute \(path): \(SystemError.reason(errno)) (it is built and installed next to cleave)", errno: errno)
     }
 }

@@ -12,7 +12,7 @@ struct HTTPResult {
 enum HTTPClient {
     static func get(port: Int, path: String, timeoutSeconds: Int = 10) throws -> HTTPResult {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw CleaveError.message("socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw CleaveError.message("socket: \(SystemError.reason(errno))") }
         defer { close(fd) }
         var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
@@ -23,17 +23,17 @@ enum HTTPClient {
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard rc == 0 else { throw CleaveError.message("connect 127.0.0.1:\(port): \(String(cString: strerror(errno)))") }
+        guard rc == 0 else { throw CleaveError.message("connect 127.0.0.1:\(port): \(SystemError.reason(errno))") }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else {
-            throw CleaveError.message("send: \(String(cString: strerror(errno)))")
+            throw CleaveError.message("send: \(SystemError.reason(errno))")
         }
         var response = [UInt8]()
         var buf = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw CleaveError.message("recv from 127.0.0.1:\(port)\(path): \(String(cString: strerror(errno)))") }
+            if n < 0 { throw CleaveError.message("recv from 127.0.0.1:\(port)\(path): \(SystemError.reason(errno))") }
             if n == 0 { break }
             response += buf[0..<n]
         }

@@ -120,7 +120,7 @@ enum RealPrograms {
     /// A TCP port on 127.0.0.1 nothing listens on now (the kernel's pick for port 0).
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw CleaveError.message("socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw CleaveError.message("socket: \(SystemError.reason(errno))") }
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
@@ -130,14 +130,14 @@ enum RealPrograms {
         let bound = withUnsafeMutablePointer(to: &addr) { p in
             p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
         }
-        guard bound else { throw CleaveError.message("bind 127.0.0.1:0: \(String(cString: strerror(errno)))") }
+        guard bound else { throw CleaveError.message("bind 127.0.0.1:0: \(SystemError.reason(errno))") }
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
     /// A scratch directory with the JVM's program, a single-file source (`java Prog.java`).
     static func javaProgram() throws -> String {
         let dir = "/tmp/cleave-test-java-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard mkdir(dir, 0o700) == 0 else { throw CleaveError.message("mkdir \(dir): \(String(cString: strerror(errno)))") }
+        guard mkdir(dir, 0o700) == 0 else { throw CleaveError.message("mkdir \(dir): \(SystemError.reason(errno))") }
         let source = """
         public class Prog {
             public static void main(String[] args) throws Exception {

@@ -12,7 +12,7 @@ enum TeardownFixture {
     private static let built: Result<String, CleaveError> = {
         let source = #filePath.split(separator: "/").dropLast(2).joined(separator: "/") + "/Fixtures/teardown_fixture.c"
         let directory = "/tmp/cleave-test-fixture-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard mkdir(directory, 0o755) == 0 else { return .failure(CleaveError.message("mkdir \(directory): \(String(cString: strerror(errno)))")) }
+        guard mkdir(directory, 0o755) == 0 else { return .failure(CleaveError.message("mkdir \(directory): \(SystemError.reason(errno))")) }
         atexit { TeardownFixture.removeBuilt() }
         let binary = directory + "/teardown_fixture"
         guard let result = try? ChildProcess(["/usr/bin/cc", "-O1", "-g", "-o", binary, "/" + source, "-ldl"]).wait() else {

@@ -14,7 +14,7 @@ struct TestBundle {
     init(_ config: String) throws {
         var template = Array("/tmp/cleave-test-bundle-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw CleaveError.message("mkdtemp: \(String(cString: strerror(errno)))")
+            throw CleaveError.message("mkdtemp: \(SystemError.reason(errno))")
         }
         directory = String(cString: made)
         try AtomicFile.write(Array(config.utf8), to: configPath)
