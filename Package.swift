@@ -92,16 +92,20 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // How both executables end: "cleave: <message>" and the exit code, rendered once.
+        .target(name: "CleaveCommandLine", dependencies: [
+            "CleaveSystem", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // The command line: swift-argument-parser commands over the modules above.
         .executableTarget(name: "cleave", dependencies: [
-            "CleaveRuntime", "CleaveHook", "CleaveInventory", "CleaveVerify",
+            "CleaveRuntime", "CleaveHook", "CleaveInventory", "CleaveVerify", "CleaveCommandLine",
             "CleaveSystem", "CleaveOCI", "CleaveJSON", "CleaveCgroups",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // `cleave agent` execs this: the HTTP stack stays out of every `cleave run`'s start-up.
         .executableTarget(name: "cleave-agent", dependencies: [
-            "CleaveAgent", "CleaveSystem",
+            "CleaveAgent", "CleaveSystem", "CleaveCommandLine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

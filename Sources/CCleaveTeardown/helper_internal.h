@@ -69,6 +69,9 @@ int cleave_helper_main(void *arg);
  * (CLEAVE_TEARDOWN_WORKERS, else the CPUs its cgroup may use), and the
  * descriptors and memory the helper needs for them. 1 leaves the release to
  * exit_mmap() alone. */
+/* Parent side: a small text file read whole and NUL-terminated; its length, or -1. */
+int cleave_read_text(const char *path, char *buf, size_t size);
+
 int cleave_release_worker_count(void);
 void cleave_release_prepare(struct cleave_release_args *release, int workers, unsigned long helper_stack,
                             unsigned long helper_stack_size);

@@ -24,20 +24,10 @@
 #include "helper_internal.h"
 
 
-static int read_small(const char *path, char *buf, size_t size) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    ssize_t n = read(fd, buf, size - 1);
-    close(fd);
-    if (n < 0) return -1;
-    buf[n] = 0;
-    return (int)n;
-}
-
 static void reap_if_ours(pid_t child, const char *expected) {
     char path[64], comm[32];
     snprintf(path, sizeof path, "/proc/%d/comm", (int)child);
-    if (read_small(path, comm, sizeof comm) <= 0) return;
+    if (cleave_read_text(path, comm, sizeof comm) <= 0) return;
     comm[strcspn(comm, "\n")] = 0;
     if (strcmp(comm, expected) != 0) return;
     /* It leaves at the exec (the pipe's EOF): give it a moment to finish, so
@@ -64,7 +54,7 @@ void cleave_reap_previous_helpers(pid_t self) {
         if (t->d_name[0] == '.') continue;
         char path[300], list[4096];
         snprintf(path, sizeof path, "/proc/self/task/%s/children", t->d_name);
-        if (read_small(path, list, sizeof list) <= 0) continue;
+        if (cleave_read_text(path, list, sizeof list) <= 0) continue;
         char *save = NULL;
         for (char *tok = strtok_r(list, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
             reap_if_ours((pid_t)atoi(tok), expected);

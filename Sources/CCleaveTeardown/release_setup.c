@@ -19,22 +19,13 @@
 
 #define CGROUP2_SUPER_MAGIC 0x63677270
 
-static int read_text(const char *path, char *buf, size_t size) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    ssize_t n = read(fd, buf, size - 1);
-    close(fd);
-    if (n < 0) return -1;
-    buf[n] = 0;
-    return (int)n;
-}
 
 /* This process's cgroup v2 directory: the "0::" line of /proc/self/cgroup
  * under the cgroup2 mount (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a
  * hybrid host). 0 and the path in `out`, or -1. */
 static int cgroup_dir(char *out, size_t size) {
     char buf[4096];
-    if (read_text("/proc/self/cgroup", buf, sizeof buf) <= 0) return -1;
+    if (cleave_read_text("/proc/self/cgroup", buf, sizeof buf) <= 0) return -1;
     char *line = strstr(buf, "0::/");
     if (!line || (line != buf && line[-1] != '\n')) return -1;
     char *path = line + 3, *end = strchr(path, '\n');
@@ -59,7 +50,7 @@ static long cpu_max_cpus(char *dir) {
         char path[4300], buf[64];
         snprintf(path, sizeof path, "%s/cpu.max", dir);
         long quota, period;
-        if (read_text(path, buf, sizeof buf) > 0 && sscanf(buf, "%ld %ld", &quota, &period) == 2 && quota > 0 && period > 0) {
+        if (cleave_read_text(path, buf, sizeof buf) > 0 && sscanf(buf, "%ld %ld", &quota, &period) == 2 && quota > 0 && period > 0) {
             long cpus = (quota + period - 1) / period;
             if (best == 0 || cpus < best) best = cpus;
         }

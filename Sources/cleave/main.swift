@@ -1,4 +1,5 @@
 import ArgumentParser
+import CleaveCommandLine
 import Glibc
 import CleaveRuntime
 import CleaveSystem
@@ -8,7 +9,7 @@ import CleaveInventory
 // Every failure ends with "cleave: <message>" and an exit code a runtime user
 // expects: 125 for cleave's own errors (also bad flags), the workload's status
 // otherwise. Help and --version exit 0.
-do {
+CommandExit.run(Cleave.self) {
     // `cleave run [--opt value...] -- COMMAND` skips swift-argument-parser, whose start-up
     // is most of run's overhead; anything else (help, odd forms, errors) takes the full parser.
     let arguments = CommandLine.arguments
@@ -18,16 +19,4 @@ do {
     }
     var command = try Cleave.parseAsRoot()
     try command.run()
-} catch let error as CleaveError {
-    Console.error(error.description)
-    exit(error.exitCode)
-} catch let exitCode as ExitCode {
-    exit(exitCode.rawValue)
-} catch {
-    if Cleave.exitCode(for: error) == .success {
-        Cleave.exit(withError: error)
-    }
-    let message = Cleave.fullMessage(for: error)
-    Console.emit(message.hasPrefix("Error: ") ? "cleave: " + message.dropFirst(7) : "cleave: " + message)
-    exit(CleaveError.usage)
 }

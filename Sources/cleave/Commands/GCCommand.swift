@@ -26,8 +26,7 @@ struct GCCommand: ParsableCommand {
 
     @Option(help: "Parent cgroup cleave creates workloads under.")
     var parent: String = "cleave"
-    @Option(name: .customLong("state-dir"), help: "Directory of run records (default: $CLEAVE_STATE_DIR or /run/cleave/runs).")
-    var stateDirectory: String?
+    @OptionGroup var records: RunRecordsOption
     @Flag(help: "Kill and remove populated orphaned cgroups too.")
     var force = false
     @Flag(name: .customLong("dry-run"), help: "Print what would be done; change nothing.")
@@ -37,7 +36,7 @@ struct GCCommand: ParsableCommand {
 
     func run() throws {
         let mount = try CgroupMount.discover()
-        let options = GarbageCollector.Options(parent: parent, stateDirectory: stateDirectory ?? RunState.directory,
+        let options = GarbageCollector.Options(parent: parent, stateDirectory: records.directory,
                                                force: force, dryRun: dryRun)
         let report = try GarbageCollector(options: options, mount: mount).collect()
         if json {

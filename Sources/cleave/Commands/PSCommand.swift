@@ -21,13 +21,12 @@ struct PSCommand: ParsableCommand {
     var json = false
     @Option(help: "Parent cgroup whose record-less cgroups are listed too (default: cleave); when given, only what is below it is listed.")
     var parent: String?
-    @Option(name: .customLong("state-dir"), help: "Directory of run records (default: $CLEAVE_STATE_DIR or /run/cleave/runs).")
-    var stateDirectory: String?
+    @OptionGroup var records: RunRecordsOption
 
     func run() throws {
         let mount = try CgroupMount.discover()
         let entries = try ManagedCgroups.list(parent: parent ?? "cleave", mount: mount,
-                                              stateDirectory: stateDirectory ?? RunState.directory,
+                                              stateDirectory: records.directory,
                                               onlyUnderParent: parent != nil)
         let report = PSReport(cgroups: entries)
         if json {

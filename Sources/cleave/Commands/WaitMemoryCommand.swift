@@ -23,8 +23,7 @@ struct WaitMemoryCommand: ParsableCommand {
     var timeout: String = MemoryWaitOptions.defaultTimeout
     @Option(help: "Parent cgroup the workload will be created below.")
     var cgroup: String = "cleave"
-    @Option(name: .customLong("state-dir"), help: "Directory of run records (default: $CLEAVE_STATE_DIR or /run/cleave/runs).")
-    var stateDirectory: String?
+    @OptionGroup var records: RunRecordsOption
     @Flag(help: "Print the outcome as JSON on stdout (also on failure, before the exit 125).")
     var json = false
 
@@ -38,7 +37,7 @@ struct WaitMemoryCommand: ParsableCommand {
             throw CleaveError.message("--cgroup: refusing the root of the cgroup2 hierarchy: name the parent the workload goes below")
         }
         var wait = MemoryWait(size: bytes, timeout: duration, parent: parent, listParent: parent.relativePath)
-        wait.stateDirectory = stateDirectory ?? RunState.directory
+        wait.stateDirectory = records.directory
         wait.option = "wait-memory"
         let outcome = try wait.evaluate()
         if json {
