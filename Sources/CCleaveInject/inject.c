@@ -519,6 +519,13 @@ int cleave_inject_helper_at_exec(pid_t pid, const unsigned char *block, size_t b
         ptrace(PTRACE_DETACH, pid, 0, 0);
         return inject_fail(out, 1, -rc, "waiting for the execve of process %d: %s", (int)pid, strerror(-rc));
     }
+    /* The exec event stop is inside execve: step to its syscall-exit stop, where the remote
+     * calls start as they do after an interrupt (the next PTRACE_SYSCALL stop is an entry). */
+    if (ptrace(PTRACE_SYSCALL, pid, 0, 0) != 0 || (rc = wait_ours(&in, 0)) < 0) {
+        int err = rc < 0 ? -rc : errno;
+        if (!in.gone) ptrace(PTRACE_DETACH, pid, 0, 0);
+        return inject_fail(out, 1, err, "process %d after its execve: %s", (int)pid, strerror(err));
+    }
     long long t_stopped = now_ns();
     out->stop_ns = t_stopped - t0;
     if (!block || block_len == 0 || entry >= block_len) {

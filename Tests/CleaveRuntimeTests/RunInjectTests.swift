@@ -31,7 +31,7 @@ struct RunInjectTests {
     private func run(_ program: String, _ options: [String], cgroup: String,
                      check: (_ pid: Int32, _ childrenAtStart: Int, _ euid: UInt32) throws -> Void) throws -> (status: Int32, stderr: String) {
         let fifo = "/tmp/cleave-test-runinject-fifo-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try #require(mkfifo(fifo, 0o600) == 0)
+        try #require(mkfifo(fifo, 0o600) == 0 && chmod(fifo, 0o666) == 0) // a setuid-nobody program opens it too
         defer { unlink(fifo) }
         let cleave = try ChildProcess([TestEnvironment.cleave, "run", "--cgroup", cgroup] + options + ["--", program, fifo])
         var released = false
@@ -43,8 +43,10 @@ struct RunInjectTests {
         try #require(fields.count == 4 && fields[0] == "ready", "\(line)")
         let pid = try #require(Int32(fields[1])), children = try #require(Int(fields[2])), euid = try #require(UInt32(fields[3]))
         try check(pid, children, euid)
-        let writer = open(fifo, O_WRONLY | O_CLOEXEC)
-        try #require(writer >= 0)
+        // Non-blocking: a program that died early never opens the FIFO (ENXIO until the deadline).
+        var writer: Int32 = -1
+        _ = TestEnvironment.eventually(timeout: 30) { writer = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC); return writer >= 0 }
+        try #require(writer >= 0, "the program never opened its FIFO")
         _ = write(writer, "x", 1)
         close(writer)
         released = true
