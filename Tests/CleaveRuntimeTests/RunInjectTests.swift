@@ -155,4 +155,14 @@ struct RunInjectTests {
         // A truncated header is not read past its end.
         #expect(ExecutableKind.classify(header: [0x7f, 0x45, 0x4c, 0x46]) { _, _ in nil } == .other)
     }
+
+    @Test("--inject is a flag of the fast path: once, no value")
+    func injectFlagParsing() throws {
+        let parsed = try #require(RunOptions.parseFast(["--inject", "--", "prog"]))
+        #expect(parsed.inject && parsed.command == ["prog"])
+        #expect(try parsed.request().inject)
+        #expect(RunOptions.parseFast(["--inject", "--inject", "--", "prog"]) == nil)
+        #expect(RunOptions.parseFast(["--inject=yes", "--", "prog"]) == nil)
+        #expect(try RunOptions.parseFast(["--", "prog"])?.request().inject == false)
+    }
 }
