@@ -54,6 +54,7 @@ struct injection {
     long self_ns, tid_ns;   /* the target's pid and the thread's tid as the target sees them */
     unsigned long held_slot; /* a siginfo_t in the data page, for requeue_held */
     int calls, stall_at;    /* CLEAVE_TEST_INJECT_STALL_AT: see stall_for_test */
+    int own_child;          /* cleave run's workload: its exit is left for its pidfd wait, not reaped here */
 };
 
 /* Tests only: with CLEAVE_TEST_INJECT_STALL_AT=N, cleave stops for good once the thread's
@@ -90,6 +91,18 @@ static int read_remote(pid_t pid, unsigned long addr, void *buf, size_t len) {
  * detach, siginfo intact) and the thread resumed without it: nothing is lost. */
 static int wait_ours(struct injection *in, int want_interrupt) {
     for (;;) {
+        if (in->own_child) {
+            siginfo_t info;
+            memset(&info, 0, sizeof info);
+            if (waitid(P_PID, in->tid, &info, WEXITED | WSTOPPED | WNOWAIT | __WALL) != 0) {
+                if (errno == EINTR) continue;
+                return -errno;
+            }
+            if (info.si_code == CLD_EXITED || info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) {
+                in->gone = 1;
+                return -ESRCH;
+            }
+        }
         int status;
         pid_t r = waitpid(in->tid, &status, __WALL);
         if (r < 0 && errno == EINTR) continue;
@@ -508,6 +521,7 @@ int cleave_inject_helper_at_exec(pid_t pid, const unsigned char *block, size_t b
     memset(&in, 0, sizeof in);
     in.pid = in.tid = pid;
     in.stall_at = -1;
+    in.own_child = 1;
     out->target_tid = pid;
     long long t0 = now_ns();
     int rc = wait_exec_stop(pid);
