@@ -54,6 +54,7 @@ struct injection {
     long self_ns, tid_ns;   /* the target's pid and the thread's tid as the target sees them */
     unsigned long held_slot; /* a siginfo_t in the data page, for requeue_held */
     int calls, stall_at;    /* CLEAVE_TEST_INJECT_STALL_AT: see stall_for_test */
+    int own_child;          /* cleave run's workload: its exit is left for its pidfd wait, not reaped here */
 };
 
 /* Tests only: with CLEAVE_TEST_INJECT_STALL_AT=N, cleave stops for good once the thread's
@@ -90,6 +91,18 @@ static int read_remote(pid_t pid, unsigned long addr, void *buf, size_t len) {
  * detach, siginfo intact) and the thread resumed without it: nothing is lost. */
 static int wait_ours(struct injection *in, int want_interrupt) {
     for (;;) {
+        if (in->own_child) {
+            siginfo_t info;
+            memset(&info, 0, sizeof info);
+            if (waitid(P_PID, in->tid, &info, WEXITED | WSTOPPED | WNOWAIT | __WALL) != 0) {
+                if (errno == EINTR) continue;
+                return -errno;
+            }
+            if (info.si_code == CLD_EXITED || info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) {
+                in->gone = 1;
+                return -ESRCH;
+            }
+        }
         int status;
         pid_t r = waitpid(in->tid, &status, __WALL);
         if (r < 0 && errno == EINTR) continue;
@@ -205,6 +218,9 @@ static void undo(struct injection *in, const int fds[3], int helper_alive) {
     }
 }
 
+static int inject_body(struct injection *in, const unsigned char *block, size_t block_len, size_t entry,
+                       struct cleave_inject_result *out, long long t0, long long t_stopped);
+
 int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len, size_t entry,
                          struct cleave_inject_result *out) {
     memset(out, 0, sizeof *out);
@@ -236,28 +252,37 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
         return inject_fail(out, 1, -rc, "process %d is not a 64-bit process of this architecture, or its registers cannot be read: %s", (int)pid, errname(rc));
     }
 
+    return inject_body(&in, block, block_len, entry, out, t0, t_stopped);
+}
+
+/* From the thread stopped by us (an interrupt or the exec event stop), registers saved in
+ * `in->saved`: the injection proper, undo on failure, and the detach. */
+static int inject_body(struct injection *in, const unsigned char *block, size_t block_len, size_t entry,
+                       struct cleave_inject_result *out, long long t0, long long t_stopped) {
+    pid_t pid = in->pid;
+    int rc;
     int fds[3] = {-1, -1, -1}; /* pidfd, the exec pipe's read end, statm: the target's copies */
     int write_end = -1;
     long r = 0, helper = 0;
     int refused = 1, helper_alive = 0;
     const char *step = NULL;
-    if ((rc = find_vdso_syscall(&in)) < 0) {
+    if ((rc = find_vdso_syscall(in)) < 0) {
         step = "no system-call instruction in the target's vDSO";
         goto fail;
     }
 
     /* Layout: code (the block, then the trampoline), guard page, stack, data page. */
     size_t tramp_off = (block_len + 63) & ~63UL;
-    in.code_len = (tramp_off + INJECT_TRAMPOLINE_MAX + PAGE - 1) & ~(PAGE - 1);
-    in.total = PAGE + STACK_SIZE + in.code_len + PAGE;
+    in->code_len = (tramp_off + INJECT_TRAMPOLINE_MAX + PAGE - 1) & ~(PAGE - 1);
+    in->total = PAGE + STACK_SIZE + in->code_len + PAGE;
     /* Writable and executable for the moment it takes to fill it, so the thread leaves the
      * vDSO after one call (see inject_build_trampoline: from then on a cleave that dies leaves
      * it running); where W^X forbids that, mapped writable and made executable from the vDSO. */
     int wx = 1;
-    rc = REMOTE(&in, &r, __NR_mmap, 0, (long)in.total, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    rc = REMOTE(in, &r, __NR_mmap, 0, (long)in->total, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (rc == 0 && (r == -EACCES || r == -EPERM)) {
         wx = 0;
-        rc = REMOTE(&in, &r, __NR_mmap, 0, (long)in.total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        rc = REMOTE(in, &r, __NR_mmap, 0, (long)in->total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     }
     if (rc < 0) {
         step = "mmap";
@@ -268,65 +293,65 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
         step = "mmap in the target (refused by its seccomp filter or limits?)";
         goto fail;
     }
-    in.base = (unsigned long)r;
+    in->base = (unsigned long)r;
     refused = 0;
-    in.code = in.base;
-    in.data = in.code + in.code_len + PAGE + STACK_SIZE;
-    unsigned long d = in.data;
+    in->code = in->base;
+    in->data = in->code + in->code_len + PAGE + STACK_SIZE;
+    unsigned long d = in->data;
 #define DATA(field) (long)(d + offsetof(struct inject_data, field))
-    in.held_slot = (unsigned long)DATA(held_info);
+    in->held_slot = (unsigned long)DATA(held_info);
 
     struct inject_data data;
     memset(&data, 0, sizeof data);
     data.all_signals = ~0UL;
     data.saved_mask = ~0UL; /* the sentinel: no mask saved yet */
     strcpy(data.statm_path, "/proc/self/statm");
-    inject_resume_context(&in.saved, data.resume);
+    inject_resume_context(&in->saved, data.resume);
 
     static unsigned char code[1 << 20];
     size_t syscall_off = 0, clone_off = 0;
-    if (in.code_len > sizeof code) {
+    if (in->code_len > sizeof code) {
         rc = -E2BIG;
         step = "helper block too large";
         goto fail;
     }
-    memset(code, 0xcc, in.code_len); /* int3 between the pieces */
+    memset(code, 0xcc, in->code_len); /* int3 between the pieces */
     memcpy(code, block, block_len);
-    if (inject_build_trampoline(code + tramp_off, in.code + tramp_off, (unsigned long)DATA(saved_mask),
+    if (inject_build_trampoline(code + tramp_off, in->code + tramp_off, (unsigned long)DATA(saved_mask),
                                 (unsigned long)DATA(resume), &syscall_off, &clone_off) == 0) {
         rc = -ERANGE;
         step = "building the trampoline";
         goto fail;
     }
-    if ((rc = write_remote(pid, d, &data, sizeof data)) < 0 || (rc = write_remote(pid, in.code, code, in.code_len)) < 0) {
+    if ((rc = write_remote(pid, d, &data, sizeof data)) < 0 || (rc = write_remote(pid, in->code, code, in->code_len)) < 0) {
         step = "process_vm_writev of the helper's code and arguments";
         goto fail;
     }
-    if (wx) in.insn = in.code + tramp_off + syscall_off; /* our own page, which no one else runs */
-    if ((rc = REMOTE(&in, &r, __NR_mprotect, (long)in.code, (long)in.code_len, PROT_READ | PROT_EXEC, 0, 0, 0)) < 0 || (rc = (int)r) < 0) {
+    if (wx) in->insn = in->code + tramp_off + syscall_off; /* our own page, which no one else runs */
+    if ((rc = REMOTE(in, &r, __NR_mprotect, (long)in->code, (long)in->code_len, PROT_READ | PROT_EXEC, 0, 0, 0)) < 0 || (rc = (int)r) < 0) {
         step = "mprotect of the helper's code in the target";
         goto fail;
     }
-    in.insn = in.code + tramp_off + syscall_off;
-    if ((rc = REMOTE(&in, &r, __NR_mprotect, (long)(in.code + in.code_len), (long)PAGE, PROT_NONE, 0, 0, 0)) < 0 || (rc = (int)r) < 0) {
+    in->insn = in->code + tramp_off + syscall_off;
+    if ((rc = REMOTE(in, &r, __NR_mprotect, (long)(in->code + in->code_len), (long)PAGE, PROT_NONE, 0, 0, 0)) < 0 || (rc = (int)r) < 0) {
         step = "mprotect of the stack's guard page in the target";
         goto fail;
     }
-    if ((rc = REMOTE(&in, &r, __NR_mprotect, (long)(in.code + in.code_len + PAGE), (long)(STACK_SIZE + PAGE), PROT_READ | PROT_WRITE, 0, 0, 0)) < 0 || (rc = (int)r) < 0) {
+    if ((rc = REMOTE(in, &r, __NR_mprotect, (long)(in->code + in->code_len + PAGE), (long)(STACK_SIZE + PAGE), PROT_READ | PROT_WRITE, 0, 0, 0)) < 0 || (rc = (int)r) < 0) {
         step = "mprotect of the helper's stack and data in the target";
         goto fail;
     }
 
     long self = 0;
-    if ((rc = REMOTE(&in, &self, __NR_getpid, 0, 0, 0, 0, 0, 0)) < 0 || (rc = REMOTE(&in, &in.tid_ns, __NR_gettid, 0, 0, 0, 0, 0, 0)) < 0) {
+    if ((rc = REMOTE(in, &self, __NR_getpid, 0, 0, 0, 0, 0, 0)) < 0 || (rc = REMOTE(in, &in->tid_ns, __NR_gettid, 0, 0, 0, 0, 0, 0)) < 0) {
         step = "getpid in the target";
         goto fail;
     }
-    in.self_ns = self;
+    in->self_ns = self;
     /* The helper's wake-ups, as the preloaded one's (see teardown_init.c): a pidfd of the
      * target, readable once its whole thread group has exited; the read end of a pipe whose
      * O_CLOEXEC write end stays in the target (EOF at its exec); its statm. */
-    if ((rc = REMOTE(&in, &r, __NR_pidfd_open, self, 0, 0, 0, 0, 0)) < 0) {
+    if ((rc = REMOTE(in, &r, __NR_pidfd_open, self, 0, 0, 0, 0, 0)) < 0) {
         step = "pidfd_open in the target";
         goto fail;
     }
@@ -336,7 +361,7 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
         step = "pidfd_open in the target";
         goto fail;
     }
-    if ((rc = REMOTE(&in, &r, __NR_pipe2, DATA(pipe_fds), O_CLOEXEC, 0, 0, 0, 0)) < 0 || (rc = (int)r) < 0 ||
+    if ((rc = REMOTE(in, &r, __NR_pipe2, DATA(pipe_fds), O_CLOEXEC, 0, 0, 0, 0)) < 0 || (rc = (int)r) < 0 ||
         (rc = read_remote(pid, d + offsetof(struct inject_data, pipe_fds), data.pipe_fds, sizeof data.pipe_fds)) < 0) {
         step = "pipe2 in the target";
         goto fail;
@@ -344,15 +369,15 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
     fds[1] = data.pipe_fds[0];
     write_end = data.pipe_fds[1];
     if (write_end < 3) { /* a program started with closed standard descriptors still finds them closed */
-        if ((rc = REMOTE(&in, &r, __NR_fcntl, write_end, F_DUPFD_CLOEXEC, 3, 0, 0, 0)) < 0 || (rc = (int)r) < 0) {
+        if ((rc = REMOTE(in, &r, __NR_fcntl, write_end, F_DUPFD_CLOEXEC, 3, 0, 0, 0)) < 0 || (rc = (int)r) < 0) {
             step = "fcntl F_DUPFD_CLOEXEC in the target";
             goto fail;
         }
         long ignored;
-        REMOTE(&in, &ignored, __NR_close, write_end, 0, 0, 0, 0, 0);
+        REMOTE(in, &ignored, __NR_close, write_end, 0, 0, 0, 0, 0);
         write_end = (int)r;
     }
-    if ((rc = REMOTE(&in, &r, __NR_openat, AT_FDCWD, DATA(statm_path), O_RDONLY | O_CLOEXEC, 0, 0, 0)) < 0) {
+    if ((rc = REMOTE(in, &r, __NR_openat, AT_FDCWD, DATA(statm_path), O_RDONLY | O_CLOEXEC, 0, 0, 0)) < 0) {
         step = "open /proc/self/statm in the target";
         goto fail;
     }
@@ -374,20 +399,20 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
     /* Every signal blocked across the clone, so the helper starts with all of them blocked
      * and no handler of the program ever runs on its stack; exit signal 0, as the preloaded
      * helper: the program's wait() never sees it. */
-    if ((rc = REMOTE(&in, &r, __NR_rt_sigprocmask, SIG_SETMASK, DATA(all_signals), DATA(saved_mask), 8, 0, 0)) < 0 || (rc = (int)r) < 0) {
+    if ((rc = REMOTE(in, &r, __NR_rt_sigprocmask, SIG_SETMASK, DATA(all_signals), DATA(saved_mask), 8, 0, 0)) < 0 || (rc = (int)r) < 0) {
         step = "rt_sigprocmask in the target";
         goto fail;
     }
-    inject_regs clone_regs = in.saved;
-    inject_set_clone_entry(&clone_regs, in.code + entry, d + offsetof(struct inject_data, args));
+    inject_regs clone_regs = in->saved;
+    inject_set_clone_entry(&clone_regs, in->code + entry, d + offsetof(struct inject_data, args));
     long cargs[6];
-    inject_clone_args(cargs, CLONE_VM | CLONE_CHILD_CLEARTID, in.data /* top of the stack */,
+    inject_clone_args(cargs, CLONE_VM | CLONE_CHILD_CLEARTID, in->data /* top of the stack */,
                       d + offsetof(struct inject_data, args.state));
-    in.insn = in.code + tramp_off + clone_off;
-    int clone_rc = remote_syscall(&in, __NR_clone, cargs[0], cargs[1], cargs[2], cargs[3], cargs[4], cargs[5], &helper, &clone_regs);
-    in.insn = in.code + tramp_off + syscall_off;
+    in->insn = in->code + tramp_off + clone_off;
+    int clone_rc = remote_syscall(in, __NR_clone, cargs[0], cargs[1], cargs[2], cargs[3], cargs[4], cargs[5], &helper, &clone_regs);
+    in->insn = in->code + tramp_off + syscall_off;
     long mask_r;
-    int mask_rc = in.gone ? -ESRCH : REMOTE(&in, &mask_r, __NR_rt_sigprocmask, SIG_SETMASK, DATA(saved_mask), 0, 8, 0, 0);
+    int mask_rc = in->gone ? -ESRCH : REMOTE(in, &mask_r, __NR_rt_sigprocmask, SIG_SETMASK, DATA(saved_mask), 0, 8, 0, 0);
     if ((rc = clone_rc) < 0 || (rc = mask_rc) < 0 || (rc = (int)mask_r) < 0) {
         step = "clone or rt_sigprocmask in the target";
         goto fail;
@@ -412,12 +437,12 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
         read_remote(pid, d + offsetof(struct inject_data, args.failed_step), &failed_step, sizeof failed_step);
         read_remote(pid, d + offsetof(struct inject_data, args.failed_errno), &failed_errno, sizeof failed_errno);
         if (state == CLEAVE_HELPER_PENDING) {
-            pid_t hp = inject_find_child(pid, in.tid, data.args.name);
+            pid_t hp = inject_find_child(pid, in->tid, data.args.name);
             if (hp > 0) kill(hp, SIGKILL);
         }
         /* Reap it from the target (it is the target's child; exit signal 0 needs __WALL). */
         long reaped;
-        if (REMOTE(&in, &reaped, __NR_waitid, P_PID, helper, DATA(reaped), WEXITED | __WALL, 0, 0) == 0 && reaped == 0) helper_alive = 0;
+        if (REMOTE(in, &reaped, __NR_waitid, P_PID, helper, DATA(reaped), WEXITED | __WALL, 0, 0) == 0 && reaped == 0) helper_alive = 0;
         rc = failed_errno > 0 ? -failed_errno : -ECHILD;
         step = state == CLEAVE_HELPER_FAILED ? cleave_helper_step_name(failed_step) : "the helper did not confine itself";
         goto fail;
@@ -425,39 +450,105 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
     out->helper_nspid = (int)helper;
     long ignored;
     for (int i = 0; i < 3; i++)
-        if (fds[i] >= 0) REMOTE(&in, &ignored, __NR_close, fds[i], 0, 0, 0, 0, 0);
+        if (fds[i] >= 0) REMOTE(in, &ignored, __NR_close, fds[i], 0, 0, 0, 0, 0);
 
     /* Back exactly as it was: registers (an interrupted system call then restarts as the
      * kernel would: rax holds -ERESTART*, orig_rax the call), and the signals that came. */
-    int pending = in.nheld > 0;
-    requeue_held(&in);
-    if ((rc = restore_regs(&in, pending)) < 0) {
+    int pending = in->nheld > 0;
+    requeue_held(in);
+    if ((rc = restore_regs(in, pending)) < 0) {
         step = "restoring the registers";
         goto fail_late;
     }
-    ptrace(PTRACE_DETACH, in.tid, 0, 0);
+    ptrace(PTRACE_DETACH, in->tid, 0, 0);
     out->pause_ns = now_ns() - t_stopped;
-    pid_t found = inject_find_child(pid, in.tid, data.args.name);
+    pid_t found = inject_find_child(pid, in->tid, data.args.name);
     out->helper_pid = found > 0 ? found : 0;
     return 0;
 
 fail:
-    if (!in.gone) {
-        int pending = in.nheld > 0;
-        requeue_held(&in);
+    if (!in->gone) {
+        int pending = in->nheld > 0;
+        requeue_held(in);
         if (write_end >= 0) {
             long ignored2;
-            REMOTE(&in, &ignored2, __NR_close, write_end, 0, 0, 0, 0, 0);
+            REMOTE(in, &ignored2, __NR_close, write_end, 0, 0, 0, 0, 0);
         }
-        undo(&in, fds, helper_alive);
-        restore_regs(&in, pending);
+        undo(in, fds, helper_alive);
+        restore_regs(in, pending);
     }
 fail_late:
-    if (!in.gone) {
-        if (in.nheld) syscall(SYS_tgkill, pid, in.tid, in.held[0].si_signo);
-        ptrace(PTRACE_DETACH, in.tid, 0, 0);
+    if (!in->gone) {
+        if (in->nheld) syscall(SYS_tgkill, pid, in->tid, in->held[0].si_signo);
+        ptrace(PTRACE_DETACH, in->tid, 0, 0);
     }
     out->pause_ns = now_ns() - t0 - out->stop_ns;
-    return inject_fail(out, refused && !in.gone, rc < 0 ? -rc : EIO, "%s%s: %s", in.gone ? "process exited during the injection: " : "",
+    return inject_fail(out, refused && !in->gone, rc < 0 ? -rc : EIO, "%s%s: %s", in->gone ? "process exited during the injection: " : "",
                        step ? step : "injection", rc < 0 ? strerror(-rc) : "failed");
+}
+
+int cleave_inject_seize_for_exec(pid_t pid) {
+    if (ptrace(PTRACE_SEIZE, pid, 0, (void *)(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC)) != 0) return -errno;
+    return 0;
+}
+
+/* Waits, without reaping, for the seized child's PTRACE_EVENT_EXEC stop. Stops before it (a
+ * signal to the held child, a group stop) are passed on as the kernel would have without
+ * us. 0 at the exec stop; -ECHILD if it exited first (left for its parent to reap). */
+static int wait_exec_stop(pid_t pid) {
+    for (;;) {
+        siginfo_t info;
+        memset(&info, 0, sizeof info);
+        if (waitid(P_PID, pid, &info, WEXITED | WSTOPPED | WNOWAIT | __WALL) != 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        if (info.si_code == CLD_EXITED || info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) return -ECHILD;
+        int status;
+        if (waitpid(pid, &status, __WALL) != pid) return -errno;
+        if (!WIFSTOPPED(status)) return -ECHILD;
+        int event = status >> 16, sig = WSTOPSIG(status);
+        if (event == PTRACE_EVENT_EXEC) return 0;
+        int deliver = (event == 0 && sig != (SIGTRAP | 0x80)) ? sig : 0;
+        if (ptrace(PTRACE_CONT, pid, 0, (void *)(long)deliver) != 0) return -errno;
+    }
+}
+
+int cleave_inject_helper_at_exec(pid_t pid, const unsigned char *block, size_t block_len, size_t entry,
+                                 struct cleave_inject_result *out) {
+    memset(out, 0, sizeof *out);
+    struct injection in;
+    memset(&in, 0, sizeof in);
+    in.pid = in.tid = pid;
+    in.stall_at = -1;
+    in.own_child = 1;
+    out->target_tid = pid;
+    long long t0 = now_ns();
+    int rc = wait_exec_stop(pid);
+    if (rc == -ECHILD) {
+        in.gone = 1;
+        return inject_fail(out, 1, ECHILD, "process %d exited before its execve completed", (int)pid);
+    }
+    if (rc < 0) {
+        ptrace(PTRACE_DETACH, pid, 0, 0);
+        return inject_fail(out, 1, -rc, "waiting for the execve of process %d: %s", (int)pid, strerror(-rc));
+    }
+    /* The exec event stop is inside execve: step to its syscall-exit stop, where the remote
+     * calls start as they do after an interrupt (the next PTRACE_SYSCALL stop is an entry). */
+    if (ptrace(PTRACE_SYSCALL, pid, 0, 0) != 0 || (rc = wait_ours(&in, 0)) < 0) {
+        int err = rc < 0 ? -rc : errno;
+        if (!in.gone) ptrace(PTRACE_DETACH, pid, 0, 0);
+        return inject_fail(out, 1, err, "process %d after its execve: %s", (int)pid, strerror(err));
+    }
+    long long t_stopped = now_ns();
+    out->stop_ns = t_stopped - t0;
+    if (!block || block_len == 0 || entry >= block_len) {
+        ptrace(PTRACE_DETACH, pid, 0, 0);
+        return inject_fail(out, 1, EINVAL, "no helper block to inject");
+    }
+    if ((rc = inject_get_regs(pid, &in.saved)) < 0) {
+        ptrace(PTRACE_DETACH, pid, 0, 0);
+        return inject_fail(out, 1, -rc, "process %d is not a 64-bit process of this architecture, or its registers cannot be read: %s", (int)pid, errname(rc));
+    }
+    return inject_body(&in, block, block_len, entry, out, t0, t_stopped);
 }

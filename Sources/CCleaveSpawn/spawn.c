@@ -228,12 +228,22 @@ out:
     return rc;
 }
 
-int cleave_spawn_release(struct cleave_spawn_result *res) {
+int cleave_spawn_start(struct cleave_spawn_result *res) {
     char go = 1;
     ssize_t w;
     do { w = write(res->start_fd, &go, 1); } while (w < 0 && errno == EINTR);
+    int err = errno;
     close(res->start_fd);
     res->start_fd = -1;
+    return w == 1 ? 0 : (w < 0 ? -err : -EPIPE);
+}
+
+int cleave_spawn_release(struct cleave_spawn_result *res) {
+    ssize_t w = 1;
+    if (res->start_fd >= 0) { /* not already started by cleave_spawn_start */
+        int rc = cleave_spawn_start(res);
+        if (rc < 0) { w = -1; errno = -rc; }
+    }
     struct child_report r;
     int failed = await_exec(res->report_fd, &r);
     close(res->report_fd);

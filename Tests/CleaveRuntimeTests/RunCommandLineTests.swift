@@ -46,8 +46,8 @@ struct RunCommandLineTests {
             }
         }
         let table = Set(RunOptions.valued.map(\.name))
-        // Options outside the valued table: a bundle's own, the flag, the repeatable --set, help.
-        let outside: Set<String> = ["bundle", "id", "keep-cgroup", "set", "help", "version"]
+        // Options outside the valued table: a bundle's own, the flags, the repeatable --set, help.
+        let outside: Set<String> = ["bundle", "id", "keep-cgroup", "inject", "set", "help", "version"]
         #expect(table.subtracting(declared).isEmpty, "in the table, not in --help: \(table.subtracting(declared))")
         #expect(declared.subtracting(table).subtracting(outside).isEmpty, "in --help, not in the table: \(declared.subtracting(table).subtracting(outside))")
         for name in RunOptions.bundleConflicts where name != "set" {

@@ -26,4 +26,14 @@ struct cleave_inject_result {
 int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len, size_t entry,
                          struct cleave_inject_result *out);
 
+/* For `cleave run`: seizes `pid`, a child of the caller held before its execve, with
+ * PTRACE_O_TRACEEXEC. 0 or -errno. */
+int cleave_inject_seize_for_exec(pid_t pid);
+
+/* Once the seized child is released: waits for its exec stop (it has run no instruction of
+ * the new program) and injects the helper there as cleave_inject_helper does, then detaches.
+ * If the child exits first (its execve failed) it is not reaped: -1 with out->error ECHILD. */
+int cleave_inject_helper_at_exec(pid_t pid, const unsigned char *block, size_t block_len, size_t entry,
+                                 struct cleave_inject_result *out);
+
 #endif

@@ -60,6 +60,10 @@ int cleave_spawn(const struct cleave_spawn_request *req, struct cleave_spawn_res
  * start_fd and report_fd either way. */
 int cleave_spawn_release(struct cleave_spawn_result *res);
 
+/* Lets a held child exec without waiting to learn whether it did (a tracer waits for its
+ * exec stop first); cleave_spawn_release then only reads the report. 0 or -errno. */
+int cleave_spawn_start(struct cleave_spawn_result *res);
+
 /* Abandons a held child: closing its start pipe makes it exit 127 without
  * exec; the caller still reaps it. */
 void cleave_spawn_abandon(struct cleave_spawn_result *res);

@@ -20,6 +20,7 @@ public struct RunOptions: Equatable, Sendable {
     public var teardownTimeout = "5m"
     public var teardownWorkers: String?
     public var keepCgroup = false
+    public var inject = false
     public var stateFile: String?
     public var waitMemory: String?
     public var waitTimeout: String?
@@ -51,6 +52,7 @@ public struct RunOptions: Equatable, Sendable {
         request.teardownTimeout = try DurationParser.parse(teardownTimeout, option: "--teardown-timeout")
         request.teardownWorkers = try teardownWorkers.map { try TeardownWorkers.parse($0) }
         request.keepCgroup = keepCgroup
+        request.inject = inject
         request.stateFile = stateFile
         request.memoryWait = try MemoryWaitOptions.request(size: waitMemory, timeout: waitTimeout)
         // Test and diagnosis knob: place with fork + cgroup.procs instead of clone3.
@@ -81,10 +83,10 @@ public struct RunOptions: Equatable, Sendable {
                 value = String(name[name.index(after: eq)...])
                 name = String(name[..<eq])
             }
-            if name == "keep-cgroup" {
+            if name == "keep-cgroup" || name == "inject" {
                 guard value == nil, !seen.contains(name) else { return nil }
                 seen.append(name)
-                options.keepCgroup = true
+                if name == "inject" { options.inject = true } else { options.keepCgroup = true }
                 i += 1
                 continue
             }

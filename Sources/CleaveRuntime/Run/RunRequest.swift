@@ -24,6 +24,9 @@ public struct RunRequest: Sendable {
     public var settings = ProcessSettings()
     /// A bundle's OCI hooks; with them the workload is held before exec for the create stages.
     public var hooks: LifecycleHooks?
+    /// `--inject`: give the helper by ptrace injection at exec instead of LD_PRELOAD (also
+    /// chosen for a static or setuid/setgid program).
+    public var inject = false
     /// Test knob: use the fork + cgroup.procs placement instead of clone3.
     public var forceFallbackSpawn = false
 

@@ -67,7 +67,12 @@ public struct Runner {
         var cleanupOnFailure = true
         defer { if cleanupOnFailure { setup.undo() } }
 
-        if request.teardown == .async {
+        // A program LD_PRELOAD cannot reach gets its helper by injection at exec (ExecInjection).
+        let inject = request.teardown == .async && (request.inject || ExecutableKind.of(path: executable).needsInjection)
+        // LD_PRELOAD serves the programs it may exec as well: a static launcher (gosu, su-exec)
+        // exec'ing a dynamic server keeps a helper, the injected one leaving at the exec. It is
+        // left out only with --inject, which asks for the injected helper alone.
+        if request.teardown == .async && !request.inject {
             // A bundle's environment is the workload's own: look in cleave's too.
             if let library = TeardownLibrary.locate(environment: environment.dictionary)
                 ?? TeardownLibrary.locate(environment: EnvironmentList.current().dictionary) {
@@ -76,7 +81,7 @@ public struct Runner {
                 if let workers = request.teardownWorkers {
                     environment[CLEAVE_ENV_TEARDOWN_WORKERS] = String(workers)
                 }
-            } else {
+            } else if !inject {
                 Console.warning("\(TeardownLibrary.fileName) not found (set \(CLEAVE_ENV_TEARDOWN_LIBRARY)); running with synchronous teardown")
             }
         }
@@ -92,8 +97,8 @@ public struct Runner {
         let workload: SpawnedWorkload
         do {
             defer { try? directory.close() }
-            if let hooks = request.hooks {
-                workload = try startWithHooks(spawnRequest, hooks: hooks, state: &state, record: record)
+            if request.hooks != nil || inject {
+                workload = try startWithHooks(spawnRequest, hooks: request.hooks, inject: inject, state: &state, record: record)
             } else {
                 workload = try WorkloadSpawner.spawn(spawnRequest)
             }
@@ -152,7 +157,7 @@ public struct Runner {
 
     /// OCI create then start: the workload waits before exec while the create hooks see its
     /// pid in its cgroup; a failing hook abandons it (it never runs) and the start fails.
-    private func startWithHooks(_ spawnRequest: WorkloadSpawner.Request, hooks: LifecycleHooks,
+    private func startWithHooks(_ spawnRequest: WorkloadSpawner.Request, hooks: LifecycleHooks?, inject: Bool,
                                 state: inout RunState, record: String) throws -> SpawnedWorkload {
         let held = try WorkloadSpawner.spawnHeld(spawnRequest)
         let pid = held.workload.pid
@@ -161,7 +166,7 @@ public struct Runner {
             state.pidStartTime = ProcFS.startTime(pid)
             try writeState(state, record: record)
             for stage in [LifecycleHooks.Stage.prestart, .createRuntime, .createContainer, .startContainer] {
-                try hooks.run(stage, pid: pid)
+                try hooks?.run(stage, pid: pid)
             }
         } catch {
             held.abandon()
@@ -169,7 +174,13 @@ public struct Runner {
             Glibc.close(held.workload.pidfd)
             throw error
         }
-        try held.release()
+        if inject {
+            if let helper = try HelperInjector.startInjected(held) {
+                logger.debug("injected helper", metadata: ["helper": "\(helper.helper)", "pause_us": "\(helper.pauseMicroseconds)"])
+            }
+        } else {
+            try held.release()
+        }
         return held.workload
     }
 

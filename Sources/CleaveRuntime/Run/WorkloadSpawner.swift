@@ -124,6 +124,12 @@ public final class HeldWorkload {
         guard cleave_spawn_release(&result) == 0 else { throw SpawnFailure(result) }
     }
 
+    /// Lets it exec without waiting for the outcome (a tracer waits for its exec stop);
+    /// `release()` then only reads the outcome. false if it was gone.
+    public func start() -> Bool {
+        cleave_spawn_start(&result) == 0
+    }
+
     /// It exits 127 without exec'ing; the caller still reaps it through `workload`.
     public func abandon() {
         cleave_spawn_abandon(&result)

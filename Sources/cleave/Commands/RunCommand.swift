@@ -53,6 +53,9 @@ struct RunCommand: ParsableCommand {
     var teardownWorkers: String?
     @Flag(name: .customLong("keep-cgroup"), help: "Leave the cgroup in place after the workload and its helper are gone.")
     var keepCgroup = false
+
+    @Flag(name: .customLong("inject"), help: "With --teardown async, give the helper by ptrace injection at exec instead of LD_PRELOAD (automatic for static and setuid/setgid programs).")
+    var inject = false
     @Option(name: .customLong("state-file"), help: "Write the run's state as JSON to this file.")
     var stateFile: String?
     @Option(name: .customLong("wait-memory"), help: "Before starting, wait until this much memory is free below the parent cgroup and on the node while teardowns release it (K/M/G/T suffix).")
@@ -89,6 +92,7 @@ struct RunCommand: ParsableCommand {
         options.teardownTimeout = teardownTimeout
         options.teardownWorkers = teardownWorkers
         options.keepCgroup = keepCgroup
+        options.inject = inject
         options.stateFile = stateFile
         options.waitMemory = waitMemory
         options.waitTimeout = waitTimeout

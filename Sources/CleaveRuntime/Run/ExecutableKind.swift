@@ -1,0 +1,54 @@
+import Glibc
+import CleaveSystem
+
+/// Whether a program can take the teardown library through LD_PRELOAD, read from its file:
+/// a static ELF has no PT_INTERP (no dynamic loader reads LD_PRELOAD), and a setuid or setgid
+/// file runs in secure-execution mode, where the loader ignores an LD_PRELOAD path.
+public enum ExecutableKind: Equatable, Sendable {
+    case dynamic
+    case staticELF
+    case setID
+    /// Not an ELF file we can read (a script, which `#!` hands to a dynamic interpreter).
+    case other
+
+    public var needsInjection: Bool { self == .staticELF || self == .setID }
+
+    public static func of(path: String) -> ExecutableKind {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return .other }
+        if st.st_mode & (S_ISUID | S_ISGID) != 0 { return .setID }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .other }
+        defer { close(fd) }
+        var header = [UInt8](repeating: 0, count: 64)
+        guard readFully(fd, &header, at: 0) else { return .other }
+        return classify(header: header) { offset, count in
+            var bytes = [UInt8](repeating: 0, count: count)
+            return readFully(fd, &bytes, at: offset) ? bytes : nil
+        }
+    }
+
+    /// The decision on an ELF64 little-endian header and its program headers (`read` returns
+    /// `count` bytes at `offset`, or nil).
+    package static func classify(header: [UInt8], read: (Int, Int) -> [UInt8]?) -> ExecutableKind {
+        guard header.count >= 64, header[0] == 0x7f, header[1] == 0x45, header[2] == 0x4c, header[3] == 0x46,
+              header[4] == 2 /* ELFCLASS64 */, header[5] == 1 /* little-endian */ else { return .other }
+        let phoff = Int(le(header, 32, 8)), phentsize = Int(le(header, 54, 2)), phnum = Int(le(header, 56, 2))
+        guard phentsize >= 56, phnum > 0, phnum < 4096, phoff > 0,
+              let table = read(phoff, phentsize * phnum), table.count == phentsize * phnum else { return .other }
+        for i in 0..<phnum where le(table, i * phentsize, 4) == 3 /* PT_INTERP */ {
+            return .dynamic
+        }
+        return .staticELF
+    }
+
+    private static func le(_ bytes: [UInt8], _ at: Int, _ width: Int) -> UInt64 {
+        (0..<width).reduce(UInt64(0)) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) }
+    }
+
+    private static func readFully(_ fd: Int32, _ buffer: inout [UInt8], at offset: Int) -> Bool {
+        let want = buffer.count
+        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(offset)) }
+        return n == want
+    }
+}
