@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Injection figures: the pause of `cleave attach` (how long the stopped thread is held, and
 # how long it took to stop) and SIGKILL-to-reap of a static program holding MIB MiB with an
-# injected helper (async) against none (sync). The program is Tests/CleaveShimTests/Fixtures/
+# injected helper (async) against none (sync). The program is Tests/CleaveRuntimeTests/Fixtures/
 # inject_target.c built with cc -static (LD_PRELOAD cannot reach it).
 # Usage: hack/bench-attach.sh [CLEAVE] [REPS] [MIB]   (defaults: .build/debug/cleave, 7, 2048)
 set -euo pipefail
@@ -13,7 +13,7 @@ reps=${2:-7}
 mib=${3:-2048}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cc -O1 -static -pthread -o "$work/target" Tests/CleaveShimTests/Fixtures/inject_target.c
+cc -O1 -static -pthread -o "$work/target" Tests/CleaveRuntimeTests/Fixtures/inject_target.c
 
 now_us() { echo $(( $(date +%s%N) / 1000 )); }
 # median and range of the numbers on stdin

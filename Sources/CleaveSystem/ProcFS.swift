@@ -81,3 +81,18 @@ extension ProcFS {
         FileIO.read("/proc/\(pid)/environ").map { $0.split(separator: "\0").map(String.init) }
     }
 }
+
+extension ProcFS {
+    /// Children of every thread of `pid` (zombies included).
+    public static func children(of pid: Int32) -> [Int32] {
+        guard let dir = opendir("/proc/\(pid)/task") else { return [] }
+        defer { closedir(dir) }
+        var out = [Int32]()
+        while let entry = readdir(dir) {
+            let tid = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard Int32(tid) != nil, let list = FileIO.read("/proc/\(pid)/task/\(tid)/children") else { continue }
+            out += list.split(separator: " ").compactMap { Int32($0.trimmed()) }
+        }
+        return out
+    }
+}

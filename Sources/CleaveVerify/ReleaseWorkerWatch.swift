@@ -14,7 +14,7 @@ enum ReleaseWorkerWatch {
         while true {
             for helper in helpers {
                 guard let name = ProcFS.comm(helper) else { continue }
-                for child in children(of: helper) where !seen.contains(child) && ProcFS.comm(child) == name {
+                for child in ProcFS.children(of: helper) where !seen.contains(child) && ProcFS.comm(child) == name {
                     seen.append(child)
                 }
             }
@@ -22,18 +22,5 @@ enum ReleaseWorkerWatch {
             if Clock.monotonicNanoseconds() >= deadline { return (false, seen) }
             usleepMilliseconds(1)
         }
-    }
-
-    /// Children of every thread of `pid`.
-    private static func children(of pid: Int32) -> [Int32] {
-        guard let dir = opendir("/proc/\(pid)/task") else { return [] }
-        defer { closedir(dir) }
-        var out = [Int32]()
-        while let entry = readdir(dir) {
-            let tid = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard Int32(tid) != nil, let list = FileIO.read("/proc/\(pid)/task/\(tid)/children") else { continue }
-            out += list.split(separator: " ").compactMap { Int32($0.trimmed()) }
-        }
-        return out
     }
 }

@@ -101,21 +101,6 @@ struct LauncherTests {
     }
 }
 
-extension ProcFS {
-    /// Children of every thread of `pid` (zombies included).
-    static func children(of pid: Int32) -> [Int32] {
-        guard let dir = opendir("/proc/\(pid)/task") else { return [] }
-        defer { closedir(dir) }
-        var out = [Int32]()
-        while let entry = readdir(dir) {
-            let tid = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard Int32(tid) != nil, let list = FileIO.read("/proc/\(pid)/task/\(tid)/children") else { continue }
-            out += list.split(separator: " ").compactMap { Int32($0.trimmed()) }
-        }
-        return out
-    }
-}
-
 @Suite("the helper tells a stray close of its pipe from an exec (host tier)")
 struct StrayCloseTests {
     @Test("a program that closes every descriptor keeps its helper; a later exec still retires it")

@@ -9,21 +9,11 @@ import CleaveTestSupport
 /// by injection at the exec stop, before the program's first instruction.
 @Suite("cleave run injects the helper", .serialized)
 struct RunInjectTests {
-    private static let directory = "/tmp/cleave-test-runinject-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-
     /// Fixtures/run_inject_target.c built static (no PT_INTERP) and dynamic, once.
     private static let built: Result<(staticPath: String, dynamicPath: String), CleaveError> = {
-        let source = "/" + #filePath.split(separator: "/").dropLast().joined(separator: "/") + "/Fixtures/run_inject_target.c"
-        let directory = Self.directory
-        guard mkdir(directory, 0o755) == 0 else { return .failure(CleaveError.system(context: "mkdir \(directory)", SystemError("mkdir"))) }
-        atexit { TestEnvironment.removeTree(RunInjectTests.directory) }
-        for (flags, name) in [(["-static"], "static"), ([], "dynamic")] {
-            guard let result = try? ChildProcess(["/usr/bin/cc", "-O1"] + flags + ["-o", "\(directory)/\(name)", source]).wait() else {
-                return .failure(CleaveError.message("cannot start cc"))
-            }
-            guard result.status == 0 else { return .failure(CleaveError.message("cc \(flags) \(source): \(result.stderr)")) }
+        CFixture.build("run_inject_target", flags: ["-O1", "-static"], output: "static").flatMap { staticPath in
+            CFixture.build("run_inject_target", flags: ["-O1"], output: "dynamic").map { (staticPath, $0) }
         }
-        return .success(("\(directory)/static", "\(directory)/dynamic"))
     }()
 
     /// Runs `program` under `cleave run OPTIONS`, waits for its "ready PID CHILDREN EUID" line,
@@ -107,8 +97,9 @@ struct RunInjectTests {
     @Test("a setuid program is injected, and still runs with its file's uid")
     func setuidProgram() throws {
         try #require(TestEnvironment.hasCgroup2)
-        let program = Self.directory + "/setuid-nobody"
-        let copy = try ChildProcess(["/bin/cp", try Self.built.get().dynamicPath, program]).wait()
+        let dynamic = try Self.built.get().dynamicPath
+        let program = String(dynamic[..<(dynamic.lastIndex(of: "/") ?? dynamic.endIndex)]) + "/setuid-nobody"   // removed with the fixture
+        let copy = try ChildProcess(["/bin/cp", dynamic, program]).wait()
         try #require(copy.status == 0, "\(copy.stderr)")
         try #require(chown(program, 65534, 65534) == 0 && chmod(program, 0o4755) == 0)
         #expect(ExecutableKind.of(path: program) == .setID)

@@ -10,24 +10,7 @@ import CleaveTestSupport
 /// Fixtures/inject_target.c built with `cc -static` (no PT_INTERP: LD_PRELOAD cannot reach
 /// it), and what the attach tests read about a process.
 enum InjectFixture {
-    private static let built: Result<String, CleaveError> = {
-        let source = #filePath.split(separator: "/").dropLast(2).joined(separator: "/") + "/Fixtures/inject_target.c"
-        let directory = "/tmp/cleave-test-inject-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard mkdir(directory, 0o755) == 0 else { return .failure(CleaveError.system(context: "mkdir \(directory)", SystemError("mkdir"))) }
-        atexit { InjectFixture.removeBuilt() }
-        let binary = directory + "/inject_target"
-        guard let result = try? ChildProcess(["/usr/bin/cc", "-O1", "-static", "-pthread", "-o", binary, "/" + source]).wait() else {
-            return .failure(CleaveError.message("cannot start cc"))
-        }
-        guard result.status == 0 else { return .failure(CleaveError.message("cc -static \(source): \(result.stderr)")) }
-        return .success(binary)
-    }()
-
-    private static func removeBuilt() {
-        if case .success(let binary) = built, let slash = binary.lastIndex(of: "/") {
-            TestEnvironment.removeTree(String(binary[..<slash]))
-        }
-    }
+    private static let built = CFixture.build("inject_target", flags: ["-O1", "-static", "-pthread"])
 
     static func path() throws -> String { try built.get() }
 

@@ -12,24 +12,7 @@ import CleaveTestSupport
 /// preloaded in a cgroup of its own (the helper frees in parallel only when it is
 /// the last process there).
 enum ReleaseFixture {
-    private static let built: Result<String, CleaveError> = {
-        let source = #filePath.split(separator: "/").dropLast(2).joined(separator: "/") + "/Fixtures/release_fixture.c"
-        let directory = "/tmp/cleave-test-release-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard mkdir(directory, 0o755) == 0 else { return .failure(CleaveError.system(context: "mkdir \(directory)", SystemError("mkdir"))) }
-        atexit { ReleaseFixture.removeBuilt() }
-        let binary = directory + "/release_fixture"
-        guard let result = try? ChildProcess(["/usr/bin/cc", "-O1", "-g", "-o", binary, "/" + source, "-ldl"]).wait() else {
-            return .failure(CleaveError.message("cannot start cc"))
-        }
-        guard result.status == 0 else { return .failure(CleaveError.message("cc \(source): \(result.stderr)")) }
-        return .success(binary)
-    }()
-
-    private static func removeBuilt() {
-        if case .success(let binary) = built, let slash = binary.lastIndex(of: "/") {
-            TestEnvironment.removeTree(String(binary[..<slash]))
-        }
-    }
+    private static let built = CFixture.build("release_fixture", flags: ["-O1", "-g"], libraries: ["-ldl"])
 
     /// The fixture started in `cgroup` (by a shell that moves itself there and execs it),
     /// with CLEAVE_TEARDOWN_WORKERS=`workers`; returns it and its "ready" line's numbers.

@@ -9,24 +9,7 @@ import CleaveTestSupport
 /// Fixtures/teardown_fixture.c, compiled once per test process with cc, and
 /// what the tests read about a helper.
 enum TeardownFixture {
-    private static let built: Result<String, CleaveError> = {
-        let source = #filePath.split(separator: "/").dropLast(2).joined(separator: "/") + "/Fixtures/teardown_fixture.c"
-        let directory = "/tmp/cleave-test-fixture-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard mkdir(directory, 0o755) == 0 else { return .failure(CleaveError.message("mkdir \(directory): \(SystemError.reason(errno))")) }
-        atexit { TeardownFixture.removeBuilt() }
-        let binary = directory + "/teardown_fixture"
-        guard let result = try? ChildProcess(["/usr/bin/cc", "-O1", "-g", "-o", binary, "/" + source, "-ldl"]).wait() else {
-            return .failure(CleaveError.message("cannot start cc"))
-        }
-        guard result.status == 0 else { return .failure(CleaveError.message("cc \(source): \(result.stderr)")) }
-        return .success(binary)
-    }()
-
-    private static func removeBuilt() {
-        if case .success(let binary) = built, let slash = binary.lastIndex(of: "/") {
-            TestEnvironment.removeTree(String(binary[..<slash]))
-        }
-    }
+    private static let built = CFixture.build("teardown_fixture", flags: ["-O1", "-g"], libraries: ["-ldl"])
 
     /// The compiled fixture's path (world-executable: launcher tests run it as nobody).
     static func path() throws -> String { try built.get() }
