@@ -69,6 +69,8 @@ let package = Package(
         .target(name: "CleaveRuntime", dependencies: [
             "CleaveSystem", "CleaveCgroups", "CleaveOCI", "CleaveJSON",
             "CCleaveSpawn", "CCleaveSystem", "CCleaveContract", "CCleaveProbe", "CleaveTeardownImage", "CCleaveInject",
+            // RunOptions: the run options declared once, for the parser and the fast path.
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),

@@ -228,15 +228,15 @@ struct MemoryWaitTests {
         let parsed = try #require(RunOptions.parseFast(["--wait-memory", "8G", "--wait-timeout=90s", "--", "true"]))
         #expect(parsed.waitMemory == "8G" && parsed.waitTimeout == "90s")
         #expect(try parsed.request().memoryWait == RunRequest.MemoryWaitRequest(size: 8 << 30, timeout: .seconds(90)))
-        var defaults = RunOptions()
+        var defaults = RunOptions.defaults
         defaults.waitMemory = "1M"
         #expect(try defaults.request().memoryWait?.timeout == .seconds(300))
-        #expect(try RunOptions().request().memoryWait == nil)
+        #expect(try RunOptions.defaults.request().memoryWait == nil)
         #expect(RunOptions.parseFast(["--wait-memory", "1G", "--wait-memory", "2G", "--", "true"]) == nil)
 
         for (size, timeout, needle) in [("8Q", nil, "--wait-memory"), ("", nil, "--wait-memory"), ("1G", "soon", "--wait-timeout"),
                                         ("1G", "2y", "--wait-timeout"), (nil, "5s", "--wait-timeout applies to --wait-memory")] as [(String?, String?, String)] {
-            var options = RunOptions()
+            var options = RunOptions.defaults
             options.waitMemory = size
             options.waitTimeout = timeout
             #expect { try options.request() } throws: { "\($0)".contains(needle) }

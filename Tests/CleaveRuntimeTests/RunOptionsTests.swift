@@ -15,7 +15,7 @@ struct RunOptionsTests {
             "--set=cpu.weight=7", "--teardown-timeout", "30s", "--state-file", "/tmp/s.json", "--",
             "sh", "-c", "exit 3", "--cgroup",
         ]))
-        var expected = RunOptions()
+        var expected = RunOptions.defaults
         expected.cgroup = "a/b"
         expected.teardown = "sync"
         expected.memoryMax = "1G"

@@ -21,7 +21,7 @@ struct TeardownWorkersOptionTests {
 
     @Test("out of range or not a number: an error naming the option and the value", arguments: ["0", "65", "-1", "two", "1.5", ""])
     func refused(value: String) throws {
-        var options = RunOptions()
+        var options = RunOptions.defaults
         options.command = ["true"]
         options.teardownWorkers = value
         #expect {

@@ -1,33 +1,68 @@
+import ArgumentParser
 import Glibc
 import CleaveSystem
 
-/// `cleave run`'s options as the user typed them, turned into a RunRequest in
-/// one place for both parsers: swift-argument-parser (RunCommand) and the
-/// fast path below.
-public struct RunOptions: Equatable, Sendable {
+/// `cleave run`'s options as the user typed them, declared once: swift-argument-parser reads
+/// these declarations (RunCommand's `@OptionGroup`, with their help), and the fast path
+/// (RunOptions+FastPath) fills the same fields through its table. Either way `request()` turns
+/// them into a RunRequest.
+///
+/// A value built with `init()` is swift-argument-parser's definition and cannot be read;
+/// start from `RunOptions.defaults` instead.
+public struct RunOptions: ParsableArguments, Sendable {
+    @Option(help: "cgroup path below the cgroup2 mount (default: cleave/<name>-<short id>).")
     public var cgroup: String?
+    @Option(help: "Name used in the default cgroup path (default: the command's basename).")
     public var name: String?
+
+    @Option(name: .customLong("memory-max"), help: "memory.max: bytes, K/M/G/T suffix, or 'max'.")
     public var memoryMax: String?
+    @Option(name: .customLong("memory-high"), help: "memory.high.")
     public var memoryHigh: String?
+    @Option(name: .customLong("memory-low"), help: "memory.low.")
     public var memoryLow: String?
+    @Option(name: .customLong("memory-swap-max"), help: "memory.swap.max.")
     public var memorySwapMax: String?
+    @Option(help: "CPUs as a fraction, e.g. 1.5 (cpu.max with a 100 ms period).")
     public var cpus: String?
+    @Option(name: .customLong("cpu-max"), help: "cpu.max as \"QUOTA PERIOD\" or \"max PERIOD\".")
     public var cpuMax: String?
+    @Option(name: .customLong("cpu-weight"), help: "cpu.weight, 1 to 10000.")
     public var cpuWeight: String?
+    @Option(name: .customLong("pids-max"), help: "pids.max: a number or 'max'.")
     public var pidsMax: String?
+    @Option(name: .customLong("set"), help: "Raw cgroup file value, controller.param=value (repeatable).")
     public var rawSettings: [String] = []
-    public var teardown = "async"
-    public var teardownTimeout = "5m"
+
+    @Option(help: "async (a helper frees the memory after the exit) or sync (default: async, or a bundle's io.cleave.teardown annotation).")
+    public var teardown: String?
+    @Option(name: .customLong("teardown-timeout"), help: "Kill the cgroup if the teardown takes longer (e.g. 30s, 5m; default: 5m).")
+    public var teardownTimeout: String?
+    @Option(name: .customLong("teardown-workers"), help: "Tasks that free the memory after the exit, 1 to 64 (default: the CPUs the cgroup may use; 1: one, as the kernel does).")
     public var teardownWorkers: String?
+    @Flag(name: .customLong("keep-cgroup"), help: "Leave the cgroup in place after the workload and its helper are gone.")
     public var keepCgroup = false
+    @Flag(name: .customLong("inject"), help: "With --teardown async, give the helper by ptrace injection at exec instead of LD_PRELOAD (automatic for static and setuid/setgid programs).")
     public var inject = false
+
+    @Option(name: .customLong("state-file"), help: "Write the run's state as JSON to this file.")
     public var stateFile: String?
+    @Option(name: .customLong("wait-memory"), help: "Before starting, wait until this much memory is free below the parent cgroup and on the node while teardowns release it (K/M/G/T suffix).")
     public var waitMemory: String?
+    @Option(name: .customLong("wait-timeout"), help: "Give up --wait-memory after this long, exit 125 (default: 5m).")
     public var waitTimeout: String?
-    /// The command and its arguments (no leading "--").
-    public var command: [String] = []
+
+    /// The command and its arguments (a leading "--" is dropped by `command`).
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command and its arguments, after --.", valueName: "command"))
+    public var arguments: [String] = []
 
     public init() {}
+
+    /// The command without the "--" that ends the options.
+    public var command: [String] {
+        get { arguments.first == "--" ? Array(arguments.dropFirst()) : arguments }
+        set { arguments = newValue }
+    }
 
     public func request() throws -> RunRequest {
         var request = RunRequest(command: command)
@@ -36,7 +71,7 @@ public struct RunOptions: Equatable, Sendable {
         request.limits = try RunOptionsParser.limits(
             memoryMax: memoryMax, memoryHigh: memoryHigh, memoryLow: memoryLow, memorySwapMax: memorySwapMax,
             cpus: cpus, cpuMax: cpuMax, cpuWeight: cpuWeight, pidsMax: pidsMax, raw: rawSettings)
-        try applySupervision(to: &request, teardown: teardown)
+        try applySupervision(to: &request, teardown: teardown ?? "async")
         return request
     }
 
@@ -49,7 +84,7 @@ public struct RunOptions: Equatable, Sendable {
             }
             request.teardown = mode
         }
-        request.teardownTimeout = try DurationParser.parse(teardownTimeout, option: "--teardown-timeout")
+        request.teardownTimeout = try DurationParser.parse(teardownTimeout ?? "5m", option: "--teardown-timeout")
         request.teardownWorkers = try teardownWorkers.map { try TeardownWorkers.parse($0) }
         request.keepCgroup = keepCgroup
         request.inject = inject
@@ -57,90 +92,5 @@ public struct RunOptions: Equatable, Sendable {
         request.memoryWait = try MemoryWaitOptions.request(size: waitMemory, timeout: waitTimeout)
         // Test and diagnosis knob: place with fork + cgroup.procs instead of clone3.
         request.forceFallbackSpawn = getenv("CLEAVE_SPAWN_FALLBACK").map { String(cString: $0) == "1" } ?? false
-    }
-
-    /// The fast path for the common `cleave run [--opt value | --opt=value | --keep-cgroup ...] -- COMMAND...`:
-    /// swift-argument-parser's reflection costs milliseconds at every start, which is most of
-    /// `cleave run`'s overhead. Returns nil for anything else (help, --version, an unknown or
-    /// repeated option, a value that looks like an option, no `--`, an empty command), which then
-    /// goes to swift-argument-parser, so every message and corner case stays its.
-    public static func parseFast(_ arguments: ArraySlice<String>) -> RunOptions? {
-        var options = RunOptions()
-        var seen: [String] = []   // (an array: a Set's generic set-up costs more than a dozen compares)
-        var i = arguments.startIndex
-        while i < arguments.endIndex {
-            let argument = arguments[i]
-            if argument == "--" {
-                let command = Array(arguments[(i + 1)...])
-                guard !command.isEmpty else { return nil }
-                options.command = command
-                return options
-            }
-            guard argument.hasPrefix("--") else { return nil }
-            var name = String(argument.dropFirst(2))
-            var value: String?
-            if let eq = name.firstIndex(of: "=") {
-                value = String(name[name.index(after: eq)...])
-                name = String(name[..<eq])
-            }
-            if name == "keep-cgroup" || name == "inject" {
-                guard value == nil, !seen.contains(name) else { return nil }
-                seen.append(name)
-                if name == "inject" { options.inject = true } else { options.keepCgroup = true }
-                i += 1
-                continue
-            }
-            if value == nil {
-                guard i + 1 < arguments.endIndex else { return nil }
-                value = arguments[i + 1]
-                i += 1
-            }
-            guard let value, !value.isEmpty, !value.hasPrefix("-") else { return nil }
-            if name == "set" {
-                options.rawSettings.append(value)
-            } else {
-                guard !seen.contains(name), options.assign(name, value) else { return nil }
-                seen.append(name)
-            }
-            i += 1
-        }
-        return nil
-    }
-
-    /// The one table of `cleave run`'s valued options: the fast path assigns through it and
-    /// RunCommand checks bundle conflicts with it; a test holds it equal to RunCommand's options.
-    public static let valued: [(name: String, field: WritableKeyPath<RunOptions, String?> & Sendable)] = [
-        ("cgroup", \.cgroup), ("name", \.name),
-        ("memory-max", \.memoryMax), ("memory-high", \.memoryHigh), ("memory-low", \.memoryLow),
-        ("memory-swap-max", \.memorySwapMax), ("cpus", \.cpus), ("cpu-max", \.cpuMax),
-        ("cpu-weight", \.cpuWeight), ("pids-max", \.pidsMax),
-        ("teardown", \.teardownOption), ("teardown-timeout", \.teardownTimeoutOption),
-        ("teardown-workers", \.teardownWorkers), ("state-file", \.stateFile),
-        ("wait-memory", \.waitMemory), ("wait-timeout", \.waitTimeout),
-    ]
-    /// Options a bundle's config.json decides (limits, `--set`, the name), in the order a
-    /// conflict is reported.
-    public static let bundleConflicts = ["memory-max", "memory-high", "memory-low", "memory-swap-max", "cpus",
-                                         "cpu-max", "cpu-weight", "pids-max", "set", "name"]
-
-    /// Whether the option `name` was given.
-    public func isSet(_ name: String) -> Bool {
-        if name == "set" { return !rawSettings.isEmpty }
-        return Self.valued.first(where: { $0.name == name }).map { self[keyPath: $0.field] != nil } ?? false
-    }
-
-    private var teardownOption: String? {
-        get { teardown }
-        set { teardown = newValue ?? "async" }
-    }
-    private var teardownTimeoutOption: String? {
-        get { teardownTimeout }
-        set { teardownTimeout = newValue ?? "5m" }
-    }
-
-    private mutating func assign(_ name: String, _ value: String) -> Bool {
-        guard let field = Self.valued.first(where: { $0.name == name })?.field else { return false }
-        self[keyPath: field] = value
-        return true
     }
 }
