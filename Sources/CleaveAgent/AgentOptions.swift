@@ -2,13 +2,6 @@ import CleaveCgroups
 import Glibc
 import CleaveSystem
 
-/// A refused option value: the message names the option and the input.
-package struct AgentError: Error, CustomStringConvertible, Sendable {
-    package var message: String
-    package init(_ message: String) { self.message = message }
-    package var description: String { message }
-}
-
 package enum LogFormat: String, Sendable, CaseIterable {
     case text, json
 }
@@ -21,7 +14,7 @@ package struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     package init(host: String, port: Int) { self.host = host; self.port = port }
 
     package static func parse(_ text: String) throws -> ListenAddress {
-        let bad = { (why: String) in AgentError("--listen: invalid address '\(text)': \(why)") }
+        let bad = { (why: String) in CleaveError.message("--listen: invalid address '\(text)': \(why)") }
         let host: Substring, portText: Substring
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]") else { throw bad("missing ']' after the IPv6 address") }
@@ -78,13 +71,13 @@ package struct AgentOptions: Sendable {
                     cgroup = try Cgroup(mount: mount, path: raw)
                 }
             } catch let e as CgroupError {
-                throw AgentError("--root: invalid cgroup path '\(raw)': \(e.message)")
+                throw CleaveError.message("--root: invalid cgroup path '\(raw)': \(e.message)")
             }
             guard cgroup.exists else {
-                throw AgentError("--root: '\(raw)' is not a cgroup (\(cgroup.path) does not exist or is not a directory)")
+                throw CleaveError.message("--root: '\(raw)' is not a cgroup (\(cgroup.path) does not exist or is not a directory)")
             }
             guard access(cgroup.path, R_OK | X_OK) == 0 else {
-                throw AgentError("--root: cannot read '\(raw)' (\(cgroup.path)): \(SystemError.reason(errno))")
+                throw CleaveError.system(context: "--root: cannot read '\(raw)' (\(cgroup.path))", SystemError("access", path: cgroup.path))
             }
             result.append(cgroup.relativePath)
         }
@@ -101,11 +94,12 @@ extension AgentOptions {
     /// The hierarchy to watch: --cgroup-mount when given (it must be a cgroup2 mount point), else discovered.
     package func resolveMount() throws -> CgroupMount {
         guard let path = cgroupMount else {
-            do { return try CgroupMount.discover() } catch let e as CgroupError { throw AgentError("no cgroup2 hierarchy: \(e)") }
+            do { return try CgroupMount.discover() } catch let e as CgroupError { throw CleaveError.wrapped(context: "no cgroup2 hierarchy", e) }
         }
         // cgroup.controllers exists only in cgroup2 directories.
         guard access(path + "/cgroup.controllers", R_OK) == 0 else {
-            throw AgentError("--cgroup-mount: '\(path)' is not a readable cgroup2 hierarchy (no cgroup.controllers): \(SystemError.reason(errno))")
+            throw CleaveError.system(context: "--cgroup-mount: '\(path)' is not a readable cgroup2 hierarchy (no cgroup.controllers)",
+                                     SystemError("access", path: path + "/cgroup.controllers"))
         }
         let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         return CgroupMount(mountPoint: trimmed, isUnified: true)
@@ -113,7 +107,7 @@ extension AgentOptions {
 
     package func validateProcRoot() throws {
         guard access(procRoot + "/self/stat", R_OK) == 0 || access(procRoot + "/1/stat", R_OK) == 0 else {
-            throw AgentError("--proc-mount: '\(procRoot)' does not look like a procfs mount")
+            throw CleaveError.message("--proc-mount: '\(procRoot)' does not look like a procfs mount")
         }
     }
 }

@@ -46,7 +46,7 @@ package enum Agent {
         do {
             try await group.run()
         } catch {
-            if !serving.isSet { throw AgentError("--listen \(options.listen): cannot serve: \(error)") }
+            if !serving.isSet { throw CleaveError.wrapped(context: "--listen \(options.listen): cannot serve", error) }
             throw error
         }
         logger.info("stopped")

@@ -54,9 +54,9 @@ final class CgroupWatcher: @unchecked Sendable {
         self.state = state
         self.logger = logger
         rescanNanos = max(rescanInterval.nanosecondsSaturating, 100_000_000)
-        do { inotify = try Inotify() } catch let e as SystemError { throw AgentError(e.description) }
+        do { inotify = try Inotify() } catch let e as SystemError { throw CleaveError.wrapped(context: "", e) }
         var pipeFDs: [Int32] = [-1, -1]
-        guard cleave_pipe_cloexec(&pipeFDs) == 0 else { throw AgentError(SystemError("pipe2").description) }
+        guard cleave_pipe_cloexec(&pipeFDs) == 0 else { throw CleaveError.wrapped(context: "", SystemError("pipe2")) }
         for fd in pipeFDs { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         stopFD = pipeFDs[0]
         stopWriteFD = pipeFDs[1]

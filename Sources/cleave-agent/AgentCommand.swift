@@ -50,7 +50,7 @@ struct AgentCommand: ParsableCommand {
 
     func runAgent() async throws {
         var options = AgentOptions()
-        do { options.listen = try ListenAddress.parse(listen) } catch let e as AgentError { throw CleaveError.message(e.message) }
+        options.listen = try ListenAddress.parse(listen)
         options.roots = roots
         options.cgroupMount = cgroupMount
         options.procRoot = procMount
@@ -61,10 +61,6 @@ struct AgentCommand: ParsableCommand {
             throw CleaveError.message("--log-format: '\(logFormat)' is not one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         options.logFormat = format
-        do {
-            try await Agent.run(options, logger: Agent.makeLogger(format: format))
-        } catch let e as AgentError {
-            throw CleaveError.message(e.message)
-        }
+        try await Agent.run(options, logger: Agent.makeLogger(format: format))
     }
 }

@@ -1,4 +1,5 @@
 @testable import CleaveAgent
+import CleaveSystem
 import CleaveCgroups
 import Testing
 import CleaveTestSupport
@@ -57,8 +58,8 @@ struct AgentUnitTests {
     func roots() throws {
         let mount = try #require(TestEnvironment.mount)
         #expect(try AgentOptions.resolveRoots([], mount: mount) == [""])
-        #expect(throws: AgentError.self) { try AgentOptions.resolveRoots(["cleave-test-agent-no-such-cgroup"], mount: mount) }
-        #expect(throws: AgentError.self) { try AgentOptions.resolveRoots(["../etc"], mount: mount) }
+        #expect(throws: CleaveError.self) { try AgentOptions.resolveRoots(["cleave-test-agent-no-such-cgroup"], mount: mount) }
+        #expect(throws: CleaveError.self) { try AgentOptions.resolveRoots(["../etc"], mount: mount) }
         let cg = try TestEnvironment.makeTestCgroup("roots")
         defer { TestEnvironment.removeCgroupTree(cg) }
         let child = try Cgroup(mount: mount, path: cg.relativePath + "/x")
