@@ -19,6 +19,8 @@ package struct PoststartRecord: Codable, Sendable {
     package var helperPids: [Int32]
     package var recordedAt: Double
     package var notes: [String]
+    /// What `--inject` (or io.cleave.teardown=inject) did; nil when not asked.
+    package var injection: HookInjection.Report?
 }
 
 /// What the detached follower saw from the main process's exit to the empty cgroup.

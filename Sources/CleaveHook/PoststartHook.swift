@@ -12,7 +12,8 @@ package enum PoststartHook {
     package static let pidNamespaceNote =
         "async teardown cannot shorten this container's stop: its main process is PID 1 of its own PID namespace, so its exit waits until the kernel has killed every process in the namespace, the helper too; the memory stays charged to the container's cgroup either way"
 
-    package static func run(state: ContainerState, rawState: Data, files: HookFiles, followerCommand: [String]?) throws -> PoststartRecord {
+    package static func run(state: ContainerState, rawState: Data, files: HookFiles, followerCommand: [String]?,
+                            inject: Bool = false) throws -> PoststartRecord {
         let process = try ContainerProcess.open(state, rawState: rawState)
         defer { process.close() }
         let mount = try CgroupMount.discover()
@@ -20,17 +21,21 @@ package enum PoststartHook {
         let cgroup = try Cgroup(mount: mount, path: relative)
 
         var notes: [String] = []
-        let helpers = awaitHelpers(of: process, in: cgroup)
+        var helpers = awaitHelpers(of: process, in: cgroup)
+        // After the preloaded helper had its chance to appear: attach refuses a second one.
+        let injection = HookInjection.apply(flag: inject, state: state, process: process, cgroup: cgroup.path)
+        notes += injection.notes
+        if injection.injected { helpers = TeardownHelpers.helpers(among: (try? cgroup.processes()) ?? []) }
         let namespaceInit = process.isNamespaceInit
         if namespaceInit { notes.append(pidNamespaceNote) }
         if helpers.isEmpty {
-            notes.append("no cleanup/* helper in the container's cgroup: the workload was not started with libcleave-teardown.so (see cleave prepare); its exit frees its memory synchronously")
+            notes.append("no cleanup/* helper in the container's cgroup: the workload was not started with libcleave-teardown.so (see cleave prepare) nor given one by cleave hook poststart --inject; its exit frees its memory synchronously")
         }
         let record = PoststartRecord(
             id: state.id, pid: process.pid, pidStartTime: process.startTime, pidVerifiedBy: process.verifiedBy,
             cgroup: cgroup.path, memoryCurrentBytes: (try? cgroup.read("memory.current")).flatMap { $0.flatMap { UInt64($0.trimmed()) } },
             pidNamespaceInit: namespaceInit, helperPresent: !helpers.isEmpty, helperPids: helpers,
-            recordedAt: Clock.wallSeconds(), notes: notes)
+            recordedAt: Clock.wallSeconds(), notes: notes, injection: injection.report)
         try StateDirectory.prepare(files.directory)
         try HookJSON.write(record, to: files.record)
         if let followerCommand {

@@ -5,10 +5,19 @@ public enum CleaveAnnotations {
     /// for its own exit, e.g. to compare).
     public static let teardown = "io.cleave.teardown"
 
-    /// The teardown mode the annotations ask for; nil when absent or not a known mode
-    /// (SpecValidation refuses unknown modes in config.json).
+    /// "inject": async, the helper given by ptrace injection instead of LD_PRELOAD (`cleave hook
+    /// poststart` gives the container's process one; `cleave run --bundle` acts as with --inject).
+    public static let injectValue = "inject"
+
+    /// The teardown mode the annotations ask for ("inject" is async); nil when absent or not a
+    /// known mode (SpecValidation refuses unknown modes in config.json).
     public static func teardownMode(in annotations: [String: String]?) -> TeardownMode? {
-        annotations?[teardown].flatMap(TeardownMode.init(rawValue:))
+        annotations?[teardown].flatMap { $0 == injectValue ? .async : TeardownMode(rawValue: $0) }
+    }
+
+    /// Whether the annotations ask for the helper to be injected (io.cleave.teardown=inject).
+    public static func asksForInjection(in annotations: [String: String]?) -> Bool {
+        annotations?[teardown] == injectValue
     }
 }
 

@@ -37,9 +37,9 @@ public enum SpecValidation {
         if let hooks = spec.hooks { checkHooks(hooks, problem) }
         if let linux = spec.linux { checkLinux(linux, problem) }
 
-        if let mode = spec.annotations?[CleaveAnnotations.teardown], TeardownMode(rawValue: mode) == nil {
+        if let mode = spec.annotations?[CleaveAnnotations.teardown], CleaveAnnotations.teardownMode(in: spec.annotations) == nil {
             problem(FieldPath.format([.key("annotations"), .key(CleaveAnnotations.teardown)]),
-                    "'\(mode)' is not a teardown mode (expected 'async' or 'sync')")
+                    "'\(mode)' is not a teardown mode (expected 'async', 'sync' or 'inject')")
         }
         return found
     }

@@ -229,7 +229,7 @@ import CleaveJSON
     @Test func badTeardownAnnotation() throws {
         let error = try #require(decodeError(minimalConfig(extra: #""annotations": {"io.cleave.teardown": "later"}"#)))
         #expect(error.description ==
-            #"/b/config.json: annotations["io.cleave.teardown"]: 'later' is not a teardown mode (expected 'async' or 'sync')"#)
+            #"/b/config.json: annotations["io.cleave.teardown"]: 'later' is not a teardown mode (expected 'async', 'sync' or 'inject')"#)
     }
 
     @Test func relativeCwdAndHookProblems() throws {

@@ -30,6 +30,7 @@ public enum BundleRequest {
             request.limits = try limits(resources, file: file)
         }
         if let mode = CleaveAnnotations.teardownMode(in: spec.annotations) { request.teardown = mode }
+        if CleaveAnnotations.asksForInjection(in: spec.annotations) { request.inject = true }
         if let hooks = spec.hooks {
             let lifecycle = LifecycleHooks(hooks: hooks, ociVersion: spec.ociVersion, id: containerID,
                                            bundle: directory, annotations: spec.annotations)

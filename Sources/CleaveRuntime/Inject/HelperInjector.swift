@@ -20,7 +20,7 @@ public struct InjectedHelper: Codable, Sendable {
 /// Gives a running process a teardown helper by ptrace injection (Sources/CCleaveInject).
 public enum HelperInjector {
     /// Injects the embedded helper block into `pid`. Throws a CleaveError (exit 125) naming the
-    /// process and the failed step; the target is then left as it was.
+    /// process and the failed step, wrapping an InjectionFailure; the target is then left as it was.
     public static func attach(pid: Int32) throws -> InjectedHelper {
         guard pid > 0 else { throw CleaveError.message("attach: \(pid) is not a process id") }
         guard let block = InjectedHelperBlock.bytes(), !block.isEmpty else {
@@ -32,7 +32,8 @@ public enum HelperInjector {
         }
         let message = withUnsafeBytes(of: result.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         guard rc == 0 else {
-            throw CleaveError.message("attach: process \(pid): \(message)" + (result.refused != 0 ? " (nothing was changed)" : ""))
+            throw CleaveError.wrapped(context: "attach: process \(pid)",
+                                      InjectionFailure(errno: result.error, refused: result.refused != 0, step: message))
         }
         let helper = result.helper_pid > 0 ? result.helper_pid : result.helper_nspid
         return InjectedHelper(pid: pid, thread: result.target_tid, helper: helper,

@@ -29,6 +29,8 @@ struct HookCommand: ParsableCommand {
     var stateDirectory: String?
     @Option(help: "poststop: how long to wait for the teardown to finish being observed.")
     var wait: String = "10s"
+    @Flag(help: "poststart: give the container's process a helper by ptrace injection (as io.cleave.teardown=inject; io.cleave.teardown=sync wins).")
+    var inject = false
 
     func run() throws {
         do {
@@ -52,7 +54,8 @@ struct HookCommand: ParsableCommand {
         switch stage {
         case .poststart:
             let follower = Executable.path().map { [$0, "__follow-teardown"] }
-            let record = try PoststartHook.run(state: state, rawState: input, files: files, followerCommand: follower)
+            let record = try PoststartHook.run(state: state, rawState: input, files: files, followerCommand: follower,
+                                                inject: inject)
             // Runtimes often discard a hook's stderr (crun unless run.oci.hooks.stderr is set): the event log keeps it.
             let log = EventLog.fromEnvironment()
             for note in record.notes {
