@@ -5,26 +5,30 @@
 # cgexec, systemd-run, crun; on this host and inside the VM tier, where crun
 # runs), the helper's set-up cost, and a table of real programs (the JVM with
 # 4 KiB pages and THP, Redis, Node, Python: 2 GiB each, 256 MiB with --quick)
-# with cleave run async and sync and with the preload alone.
+# with cleave run async and sync and with the preload alone; static programs
+# (helper injected at exec) and cleave attach's pause.
 # Usage: hack/bench.sh [--quick] [--real-only] [--reps N] [--out DIR] [--baseline CLEAVE]   (default out: results/)
 #   --baseline: another cleave build measured beside this one in the spawn rounds
 #   --real-only: only the real-program table (results-real.md, results-real.json)
 #   --workers-only: only the parallel release (--teardown-workers) rows and plot (results-workers.*, release-workers.png)
+#   --inject-only: only the injection rows: a static program under cleave run async/sync, cleave attach's pause (results-inject.*)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 args=()
 out=results
 real_only=
 workers_only=
+inject_only=
 while (($#)); do
   case "$1" in
     --quick) args+=(--quick) ;;
     --real-only) real_only=1 ;;
     --workers-only) workers_only=1 ;;
+    --inject-only) inject_only=1 ;;
     --reps) args+=(--reps "$2"); shift ;;
     --out) out=$2; shift ;;
     --baseline) args+=(--baseline "$(realpath "$2")"); shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -33,6 +37,9 @@ hack/setup.sh
 bin=$(hack/build.sh release | tail -n 1)
 if [ -n "$workers_only" ]; then
   exec /usr/bin/python3 hack/bench/bench.py --workers-only --cleave "$bin/cleave" --out "$out" "${args[@]}"
+fi
+if [ -n "$inject_only" ]; then
+  exec /usr/bin/python3 hack/bench/bench.py --inject-only --cleave "$bin/cleave" --out "$out" "${args[@]}"
 fi
 if [ -n "$real_only" ]; then
   exec /usr/bin/python3 hack/bench/bench.py --real-only --cleave "$bin/cleave" --out "$out" "${args[@]}"

@@ -101,6 +101,14 @@ struct ModeVerifier {
                   observed: helpers.isEmpty ? "none" : "\(helpers)", helpers.isEmpty)
         }
 
+        if let origin = workload.helperOrigin, origin.method == .injection {
+            checks.append(Self.injectionCheck(origin, workload: pid, helpers: helpers))
+            if let injected = origin.injected {
+                readings.append(Reading("injection_pause", Double(injected.pauseMicroseconds), "usec",
+                                        note: "the workload held at its exec stop while the helper was injected"))
+            }
+        }
+
         try FaultInjector.inject(options.fault, helpers: helpers, cgroup: cgroup, extra: &extraCgroups)
         if mode == .async {
             let inCgroup = helpers.map { ProcFS.cgroupPath($0) == "/" + cgroup.relativePath }
@@ -227,6 +235,7 @@ struct ModeVerifier {
             }
         }
         return ModeReport(mode: mode.rawValue, cgroup: cgroup.path, workloadPid: pid, helperPids: helpers,
+                          helper: workload.helperOrigin,
                           readings: readings, checks: checks,
                           method: mode == .async
                               ? "helper moved to a child cgroup and frozen (cgroup.freeze) before SIGKILL of the workload; read after the reap; then thawed"

@@ -17,6 +17,7 @@ package enum ReportRenderer {
         for mode in report.modes {
             out += "\n[\(mode.mode)] cgroup \(mode.cgroup)\n"
             out += "  method: \(mode.method)\n"
+            if let origin = mode.helper { out += "  helper: \(origin.summary)\n" }
             var rows = [["READING", "VALUE", "UNIT"]]
             for r in mode.readings {
                 rows.append([r.name, format(r), r.unit])

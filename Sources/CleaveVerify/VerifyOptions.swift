@@ -19,6 +19,9 @@ package struct VerifyOptions: Sendable {
     package var teardownTimeout: Duration = .seconds(300)
     /// --teardown-workers: CLEAVE_TEARDOWN_WORKERS for the async workload; nil: the library's default.
     package var teardownWorkers: Int?
+    /// --inject: the async workload's helper by injection at exec, not LD_PRELOAD (as `cleave
+    /// run --inject`); a static or setuid/setgid program gets it so without the option.
+    package var inject = false
     package var progress: @Sendable (String) -> Void = { _ in }
 
     package init() {}

@@ -59,6 +59,8 @@ package struct ModeReport: Codable, Sendable {
     package var cgroup: String
     package var workloadPid: Int32?
     package var helperPids: [Int32]
+    /// How the async workload got its helper: LD_PRELOAD or injection at exec (and its pause).
+    package var helper: HelperOrigin?
     package var readings: [Reading]
     package var checks: [Check]
     /// How the post-reap reading was made deterministic.

@@ -11,24 +11,13 @@ import CleaveSystem
 /// without a memory controller).
 struct WorkloadLauncher {
     let spawned: SpawnedWorkload
+    /// How the async workload got its helper (WorkloadInjection.swift); nil in sync mode.
+    var helperOrigin: HelperOrigin?
 
     func waitForExit() throws -> ExitStatus { try spawned.waitForExit() }
 
     static func start(mode: TeardownMode, options: VerifyOptions, cgroup: Cgroup, memoryAvailable: Bool) throws -> WorkloadLauncher {
         var env = EnvironmentList.current()
-        switch mode {
-        case .async:
-            guard let library = TeardownLibrary.locate(environment: env.dictionary) else {
-                throw CleaveError.message("\(TeardownLibrary.fileName) not found next to cleave (set \(CLEAVE_ENV_TEARDOWN_LIBRARY))")
-            }
-            // A command too, as `cleave run` would start it (a program with a helper
-            // of its own, like QEMU's -async-teardown, then has two).
-            env["LD_PRELOAD"] = EnvironmentList.preloadValue(adding: library, to: env["LD_PRELOAD"])
-            env[CLEAVE_ENV_TEARDOWN] = nil
-            if let workers = options.teardownWorkers { env[CLEAVE_ENV_TEARDOWN_WORKERS] = String(workers) }
-        case .sync:
-            env[CLEAVE_ENV_TEARDOWN] = "off"
-        }
         let argv: [String]
         if let command = options.command {
             argv = command
@@ -37,6 +26,24 @@ struct WorkloadLauncher {
             argv = [exe, "probe", "alloc", String(options.probeSize)] + (options.threads > 1 ? ["--threads", String(options.threads)] : [])
         }
         let executable = try CommandResolver.resolve(argv[0], path: env["PATH"])
+        let injection = injectionReason(mode: mode, inject: options.inject, executable: executable)
+        switch mode {
+        case .async:
+            if let workers = options.teardownWorkers { env[CLEAVE_ENV_TEARDOWN_WORKERS] = String(workers) }
+            env[CLEAVE_ENV_TEARDOWN] = nil
+            // As `cleave run`: LD_PRELOAD unless --inject, also beside an injected helper (a
+            // static launcher exec'ing a dynamic program keeps one).
+            if options.inject { break }
+            guard let library = TeardownLibrary.locate(environment: env.dictionary) else {
+                if injection != nil { break }
+                throw CleaveError.message("\(TeardownLibrary.fileName) not found next to cleave (set \(CLEAVE_ENV_TEARDOWN_LIBRARY))")
+            }
+            // A command too, as `cleave run` would start it (a program with a helper
+            // of its own, like QEMU's -async-teardown, then has two).
+            env["LD_PRELOAD"] = EnvironmentList.preloadValue(adding: library, to: env["LD_PRELOAD"])
+        case .sync:
+            env[CLEAVE_ENV_TEARDOWN] = "off"
+        }
 
         var fds: [Int32] = [0, 0]
         guard cleave_pipe_cloexec(&fds) == 0 else { throw CleaveError.system(context: "pipe", SystemError("pipe2")) }
@@ -44,19 +51,26 @@ struct WorkloadLauncher {
         let directory = try cgroup.openDirectory()
         defer { try? directory.close() }
         let spawned: SpawnedWorkload
+        var origin: HelperOrigin? = mode == .async ? HelperOrigin(method: .preload) : nil
         do {
             var request = WorkloadSpawner.Request(
                 executable: executable, arguments: argv, environment: env.strings,
                 cgroupDirectory: directory.rawValue, cgroupProcsPath: cgroup.path + "/cgroup.procs",
                 settings: ProcessSettings(), pidEnvironmentName: CLEAVE_ENV_TEARDOWN_PID)
             request.stdoutFD = options.command == nil ? fds[1] : nil
-            spawned = try WorkloadSpawner.spawn(request)
+            if let injection {
+                let started = try spawnInjected(request)
+                spawned = started.workload
+                origin = HelperOrigin(method: .injection, reason: injection, injected: started.helper)
+            } else {
+                spawned = try WorkloadSpawner.spawn(request)
+            }
         } catch let failure as SpawnFailure {
             close(fds[1])
             throw CommandResolver.failure(failure, command: argv[0])
         }
         close(fds[1])
-        let launcher = WorkloadLauncher(spawned: spawned)
+        let launcher = WorkloadLauncher(spawned: spawned, helperOrigin: origin)
         do {
             if options.command == nil {
                 try waitForReadyLine(fd: fds[0], pid: spawned.pid)

@@ -411,6 +411,154 @@ def real_table(rows, notes, reps):
     return md
 
 
+# --- Injection rows (issue 16): static programs, which LD_PRELOAD cannot reach, and running ones.
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "CleaveRuntimeTests", "Fixtures")
+
+
+def build_static(tmp, name, flags=()):
+    """A test fixture built with cc -static: no PT_INTERP, so cleave run injects its helper."""
+    out = os.path.join(tmp, name)
+    subprocess.run(["cc", "-O1", "-static", *flags, "-o", out, os.path.join(FIXTURES, name + ".c")], check=True)
+    return out
+
+
+def wait_gone(pid, timeout=120):
+    """Waits on a pidfd until `pid` has exited (the helper: the memory is back); ms, or None."""
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:
+        return now()
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout)
+        return now() if ready else None
+    finally:
+        os.close(fd)
+
+
+def injected_run(cleave, program, mode, size):
+    """`cleave run --teardown MODE` of the static alloc_and_wait holding `size`: SIGKILL to the
+    program until cleave has reaped it (exit latency), and until its injected helper is gone
+    (release time; the reap for sync)."""
+    cg = f"cleave-bench-inject/{mode}-{os.getpid()}-{time.monotonic_ns()}"
+    proc = subprocess.Popen([cleave, "run", "--teardown", mode, "--cgroup", cg, "--", program, str(size // MiB), "--ready"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        line = proc.stdout.readline().decode()
+        if not line.startswith("ready"):
+            raise RuntimeError(f"no ready line: {proc.stderr.read().decode().strip()}" if proc.poll() is not None else "no ready line")
+        workload = int(line.split()[1])
+        helper = find_helper(workload, 5.0) if mode == "async" else None
+        if mode == "async" and not helper:
+            raise RuntimeError("no injected cleanup/<pid> helper")
+        t0 = now()
+        os.kill(workload, signal.SIGKILL)
+        proc.wait()
+        t_reap = now()
+        released = wait_gone(helper) if helper else t_reap
+        return {"exit_ms": t_reap - t0, "release_ms": None if released is None else released - t0}
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def attached_run(cleave, target, size, attach):
+    """A static program holding `size`, busy in user space, started by this script: with
+    `attach`, `cleave attach --json` gives it a helper (its pause and stop latency, in ms),
+    then SIGKILL until our reap, and until the helper is gone."""
+    proc = subprocess.Popen([target, "busy", str(size // MiB), "600"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        if not proc.stdout.readline().decode().startswith("ready"):
+            raise RuntimeError("inject_target: no ready line")
+        row = {"pause_ms": None, "stop_ms": None}
+        helper = None
+        if attach:
+            r = subprocess.run([cleave, "attach", str(proc.pid), "--json"], capture_output=True, text=True, timeout=60)
+            if r.returncode != 0:
+                raise RuntimeError(f"cleave attach: {r.stderr.strip()}")
+            doc = json.loads(r.stdout)
+            row = {"pause_ms": doc["pauseMicroseconds"] / 1000, "stop_ms": doc["stopMicroseconds"] / 1000}
+            helper = doc["helper"]
+        t0 = now()
+        proc.kill()
+        proc.wait()
+        t_reap = now()
+        released = wait_gone(helper) if helper else t_reap
+        row.update({"exit_ms": t_reap - t0, "release_ms": None if released is None else released - t0})
+        return row
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def injection_rows(cleave, quick, reps):
+    """(a) `cleave run` of a static program, async (helper injected at exec) against sync; (b)
+    `cleave attach` of a running static program: the pause, then SIGKILL-to-reap against no
+    helper. Variants interleaved; 2 GiB (256 MiB with --quick)."""
+    size = 256 * MiB if quick else 2048 * MiB
+    tmp = tempfile.mkdtemp(prefix="cleave-bench-inject-")
+    samples = {k: [] for k in ("run-async", "run-sync", "attach", "no-attach")}
+    try:
+        program = build_static(tmp, "alloc_and_wait")
+        target = build_static(tmp, "inject_target", ["-pthread"])
+        for _ in range(reps):
+            for mode in ("async", "sync"):
+                try:
+                    samples[f"run-{mode}"].append(injected_run(cleave, program, mode, size))
+                except Exception as e:  # a failed run is reported, not hidden
+                    print(f"bench: static run {mode}: {e}", file=sys.stderr)
+            for key in ("attach", "no-attach"):
+                try:
+                    samples[key].append(attached_run(cleave, target, size, key == "attach"))
+                except Exception as e:
+                    print(f"bench: {key}: {e}", file=sys.stderr)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        mount = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else "/sys/fs/cgroup"
+        for _ in range(200):  # async runs leave their cgroups to detached watchers
+            try:
+                os.rmdir(f"{mount}/cleave-bench-inject")
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.05)
+    labels = {"run-async": "cleave run --teardown async (injected at exec)", "run-sync": "cleave run --teardown sync",
+              "attach": "cleave attach, then SIGKILL", "no-attach": "no helper (SIGKILL, reaped by the benchmark)"}
+    rows = []
+    for key, s in samples.items():
+        row = {"variant": labels[key], "key": key, "size_mib": size // MiB, "runs": len(s),
+               "exit_ms": stats([x["exit_ms"] for x in s]), "release_ms": stats([x["release_ms"] for x in s])}
+        if key == "attach":
+            row["pause_ms"] = stats([x["pause_ms"] for x in s])
+            row["stop_ms"] = stats([x["stop_ms"] for x in s])
+        rows.append(row)
+    print("bench: injection rows: done", file=sys.stderr, flush=True)
+    return rows
+
+
+def injection_table(rows, reps):
+    md = [f"Static programs (`cc -static`, no `PT_INTERP`: `LD_PRELOAD` cannot reach them) and running ones; {reps} "
+          "interleaved runs per variant; SIGKILL to the program; median (min–max), milliseconds. Exit latency is "
+          "signal to the reap (by cleave, or by the benchmark for the attached program, its parent); release time "
+          "is signal until the helper is gone.", "",
+          "| size | variant | exit latency | release time | target's pause (attach) | stop latency (attach) |",
+          "|---|---|---|---|---|---|"]
+    for r in rows:
+        md.append(f"| {r['size_mib']} MiB | {r['variant']} | {fmt(r['exit_ms'])} | {fmt(r['release_ms'])} | "
+                  f"{fmt(r.get('pause_ms'))} | {fmt(r.get('stop_ms'))} |")
+    get = lambda k: next((r for r in rows if r["key"] == k and r["exit_ms"]), None)
+    ratios = []
+    for a, s, what in (("run-async", "run-sync", "cleave run"), ("attach", "no-attach", "cleave attach")):
+        ra, rs = get(a), get(s)
+        if ra and rs:
+            ratios.append(f"- {what}: async/sync exit latency {ra['exit_ms']['median'] / rs['exit_ms']['median']:.3f}")
+    return md + (["", "Ratios (medians, same run):", ""] + ratios if ratios else [])
+
+
 def stats(values):
     values = [v for v in values if v is not None]
     if not values:
@@ -540,6 +688,8 @@ def main():
     ap.add_argument("--vm-spawn", help="file with the --spawn-only output of the VM run, merged into the results")
     ap.add_argument("--workers-only", action="store_true",
                     help="only the parallel-release rows (results-workers.md/.json and release-workers.png)")
+    ap.add_argument("--inject-only", action="store_true",
+                    help="only the injection rows: static programs under cleave run, cleave attach's pause (results-inject.md/.json)")
     ap.add_argument("--real-only", action="store_true",
                     help="measure the real-program table only (JVM, Redis, Node, Python); write results-real.json and results-real.md")
     a = ap.parse_args()
@@ -553,6 +703,21 @@ def main():
                   open(os.path.join(a.out, "results-real.json"), "w"), indent=2)
         table = "\n".join(real_table(real, real_notes, real_reps)) + "\n"
         open(os.path.join(a.out, "results-real.md"), "w").write(table)
+        print(table)
+        return
+
+    if a.inject_only:
+        if not a.out:
+            ap.error("--out is required")
+        os.makedirs(a.out, exist_ok=True)
+        machine = {"cores": os.cpu_count(), "kernel": platform.release(), "load": open("/proc/loadavg").read().split()[:3]}
+        inject_reps = 3 if a.quick else a.reps
+        rows = injection_rows(a.cleave, a.quick, inject_reps)
+        json.dump({"machine": machine, "quick": a.quick, "reps": inject_reps, "injection": rows},
+                  open(os.path.join(a.out, "results-inject.json"), "w"), indent=2)
+        table = "\n".join([f"Machine: {machine['cores']} cores, kernel {machine['kernel']}, load average "
+                           f"{' '.join(machine['load'])} at the start.", ""] + injection_table(rows, inject_reps)) + "\n"
+        open(os.path.join(a.out, "results-inject.md"), "w").write(table)
         print(table)
         return
 
@@ -624,6 +789,8 @@ def main():
 
     real, real_notes = real_programs(a.cleave, a.quick, real_reps)
 
+    injection = injection_rows(a.cleave, a.quick, reps)
+
     tmp = tempfile.mkdtemp()
     try:
         spawn, spawn_notes = spawn_costs(a.cleave, spawn_reps, tmp, a.baseline)
@@ -637,7 +804,8 @@ def main():
                "note": "shared VM; nothing else of ours ran during the benchmark"}
     doc = {"machine": machine, "quick": a.quick, "reps": reps, "teardown": rows, "spawn_ms": spawn,
            "spawn_notes": spawn_notes, "vm_spawn": vm_spawn, "helper_init_ms": init,
-           "real_programs": real, "real_notes": real_notes, "real_reps": real_reps, "release_workers": workers}
+           "real_programs": real, "real_notes": real_notes, "real_reps": real_reps, "release_workers": workers,
+           "injection": injection}
     json.dump(doc, open(os.path.join(a.out, "results.json"), "w"), indent=2)
 
     md = [f"Machine: {machine['cores']} cores, {machine['memory_gib']} GiB, kernel {machine['kernel']}, THP `{thp_mode}`; "
@@ -661,6 +829,7 @@ def main():
     md += ["", "Parallel release (`--teardown-workers`), 4 KiB pages, SIGKILL; release time until the helper and its "
            "workers are gone:", ""] + workers_table(workers)
     md += [""] + real_table(real, real_notes, real_reps)
+    md += [""] + injection_table(injection, reps)
     md += ["", f"Spawn cost on this host, `/bin/true` started with posix_spawn and reaped, cgroup created and removed "
            f"each time; {spawn_reps} interleaved runs; median (min–max):", ""]
     md += spawn_table(spawn, spawn_notes)

@@ -15,7 +15,8 @@ struct VerifyCommand: ParsableCommand {
         SIGKILL, and checks memory.current, cgroup.procs, cgroup.events and cpu.stat before the end, \
         right after the reap, and after the teardown. Exit 0 when every check passes, 1 when one \
         fails, 2 when the verdict is partial (a check could not be made here, e.g. no memory \
-        controller in a hybrid hierarchy).
+        controller in a hybrid hierarchy). A command LD_PRELOAD cannot reach (a static ELF, a \
+        setuid or setgid file) gets its helper by injection at exec, as with cleave run.
         """
     )
 
@@ -27,6 +28,8 @@ struct VerifyCommand: ParsableCommand {
     var threads: Int = 1
     @Option(name: .customLong("teardown-workers"), help: "Tasks that free the memory in async mode (CLEAVE_TEARDOWN_WORKERS), 1 to 64; the report counts the workers it saw.")
     var teardownWorkers: String?
+    @Flag(name: .customLong("inject"), help: "In async mode, give the helper by ptrace injection at exec instead of LD_PRELOAD, as cleave run --inject (automatic for static and setuid/setgid programs).")
+    var inject = false
     @Option(help: "Parent cgroup for the fresh cgroups, below the cgroup2 mount.")
     var parent: String = "cleave-verify"
     @Flag(help: "Print the report as JSON.")
@@ -55,6 +58,7 @@ struct VerifyCommand: ParsableCommand {
         options.threads = threads
         options.teardownWorkers = try teardownWorkers.map { try TeardownWorkers.parse($0) }
         options.parent = parent
+        options.inject = inject
         let argv = command.first == "--" ? Array(command.dropFirst()) : command
         options.command = argv.isEmpty ? nil : argv
         if let fault {
