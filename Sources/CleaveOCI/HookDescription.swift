@@ -40,7 +40,7 @@ public struct HookDescription: Codable, Sendable, Equatable {
         public static let always = When(always: true)
 
         /// Only containers that ask for it with the io.cleave.teardown annotation.
-        public static let annotated = When(annotations: ["^io\\.cleave\\.teardown$": "^(async|sync)$"])
+        public static let annotated = When(annotations: ["^io\\.cleave\\.teardown$": "^(async|sync|inject)$"])
 
         var isEmpty: Bool { always == nil && annotations == nil && commands == nil && hasBindMounts == nil }
     }

@@ -19,7 +19,7 @@ import CleaveJSON
     @Test func annotatedVariant() throws {
         let description = HookDescription.cleave(path: "/opt/cleave/bin/cleave", when: .annotated, timeout: 30)
         let again = try HookDescription.parse(Data(description.json().utf8), file: "cleave.json")
-        #expect(again.when.annotations == ["^io\\.cleave\\.teardown$": "^(async|sync)$"])
+        #expect(again.when.annotations == ["^io\\.cleave\\.teardown$": "^(async|sync|inject)$"])
         #expect(again.hook.timeout == 30)
         #expect(again.hook.path == "/opt/cleave/bin/cleave")
     }

@@ -17,7 +17,10 @@ struct HookCommand: ParsableCommand {
         discussion: """
         Install it for both stages (manifests/oci/hooks.d/cleave.json for podman and CRI-O, or config.json's \
         hooks for crun and runc). poststart records a baseline under the state directory and follows the \
-        teardown; poststop writes <dir>/reports/<id>.json and one line to the event log.
+        teardown; poststop writes <dir>/reports/<id>.json and one line to the event log. \
+        With --inject (or the annotation io.cleave.teardown=inject) poststart also gives the \
+        container's process a helper by ptrace injection, no cleave prepare needed; \
+        io.cleave.teardown=sync wins.
         """
     )
 
