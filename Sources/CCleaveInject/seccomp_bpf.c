@@ -227,7 +227,7 @@ int bpf_evaluate(const struct sock_filter *prog, size_t len, const struct bpf_ca
 #include <linux/audit.h>
 #include "cleave_inject.h"
 
-int cleave_seccomp_evaluate(const void *insns, size_t count, int nr, const unsigned long long args[6], unsigned known_args,
+int cleave_seccomp_evaluate(const struct sock_filter *insns, size_t count, int nr, const unsigned long long args[6], unsigned known_args,
                             unsigned int rets[8]) {
     struct bpf_call call;
 #if defined(__x86_64__)

@@ -1,6 +1,7 @@
 #ifndef CLEAVE_INJECT_H
 #define CLEAVE_INJECT_H
 
+#include <linux/filter.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -45,12 +46,12 @@ int cleave_inject_helper_at_exec(pid_t pid, const unsigned char *block, size_t b
 int cleave_inject_helper_at_exec_workers(pid_t pid, const unsigned char *block, size_t block_len, size_t entry, int workers,
                                          struct cleave_inject_result *out);
 
-/* For tests of the seccomp check: every value the cBPF program `insns` (`count` struct
- * sock_filter) can return for system call `nr` of this architecture, args[i] known when bit i
+/* For tests of the seccomp check: every value the cBPF program `insns` (`count`
+ * instructions) can return for system call `nr` of this architecture, args[i] known when bit i
  * of `known_args` is set (the instruction pointer unknown). Fills up to 8 values in `rets`,
  * returns their number, or -1 (an instruction seccomp does not run, a jump out of the program),
  * -2 (more than 8 values), -3 (RET A of an unknown value), -4 (no memory). */
-int cleave_seccomp_evaluate(const void *insns, size_t count, int nr, const unsigned long long args[6], unsigned known_args,
+int cleave_seccomp_evaluate(const struct sock_filter *insns, size_t count, int nr, const unsigned long long args[6], unsigned known_args,
                             unsigned int rets[8]);
 
 #endif
