@@ -256,11 +256,11 @@ static int check_filters(struct injection *in, size_t block_len, struct inject_p
         in->workers = 1;
         plan_layout(in, block_len, plan);
         pass = inject_filters_pass(filters, plan, why, sizeof why);
-        if (pass == 1) snprintf(in->note, sizeof in->note, "%s: the helper frees with one task", release_why);
+        if (pass == 1) snprintf(in->note, sizeof in->note, "%.280s: the helper frees with one task", release_why);
     }
     inject_filters_free(filters);
     if (pass == 1) return 0;
-    snprintf(refusal, size, "process %d: %s", (int)in->pid, why);
+    snprintf(refusal, size, "process %d: %.290s", (int)in->pid, why);
     return -1;
 }
 
