@@ -64,6 +64,20 @@ struct AttachSeccompTests {
         #expect(TestEnvironment.eventually(timeout: 30) { !ProcFS.isAlive(helper) || ProcFS.comm(helper) != "cleanup/\(target.pid)" })
     }
 
+    @Test("a container-like allowlist built by libseccomp (default EPERM, clone without namespace flags): evaluated, the helper injected",
+          .enabled(if: SeccompFixture.allowlist != nil, "needs python3 and libseccomp"))
+    func containerAllowlist() throws {
+        let target = try SeccompFixture.start("none", nr: 0, under: try #require(SeccompFixture.allowlist))
+        #expect(ProcFS.status(target.pid, field: "Seccomp") == "2")
+        let attached = try SeccompFixture.attach(target.pid)
+        try #require(attached.status == 0, "cleave attach: \(attached.stderr)")
+        let helper = try #require(attached.report?.helper)
+        #expect(ProcFS.comm(helper) == "cleanup/\(target.pid)")
+        #expect(attached.report?.note == nil, "note: \(attached.report?.note ?? "")")
+        #expect(target.answers("d"))
+        #expect(try target.finish() == 9)
+    }
+
     @Test("a filter that traps only madvise (the release workers' call): the helper is injected and frees with one task, and says why")
     func releaseCallRefusedCostsOnlyTheWorkers() throws {
         let target = try SeccompFixture.start("trap", nr: 28)

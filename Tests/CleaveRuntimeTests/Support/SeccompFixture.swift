@@ -38,12 +38,12 @@ enum SeccompFixture {
     /// Starts the fixture with a filter returning `action` for system call `nr` (when its first
     /// argument has a bit of `mask`; 0: always), holding `mib` MiB, in `cgroup` if given.
     static func start(_ action: String, nr: Int, mask: UInt32 = 0, mib: Int = 0, in cgroup: Cgroup? = nil,
-                      environment: [String: String] = [:]) throws -> Target {
+                      environment: [String: String] = [:], under wrapper: [String] = []) throws -> Target {
         let binary = try built.get()
         var fds: [Int32] = [-1, -1]
         guard cleave_pipe_cloexec(&fds) == 0 else { throw SystemError("pipe2") }
         defer { close(fds[0]) }
-        let arguments = [binary, action, "\(nr)", "\(mask)", "\(mib)"]
+        let arguments = wrapper + [binary, action, "\(nr)", "\(mask)", "\(mib)"]
         let argv: [String]
         if let cgroup {
             let quoted = arguments.map { "'\($0)'" }.joined(separator: " ")
@@ -62,6 +62,14 @@ enum SeccompFixture {
             throw CleaveError.message("seccomp_target said: \(line)")
         }
         return Target(process: process, pid: Int32(fields[0]), mappings: fields[1], feed: fds[1])
+    }
+
+    /// Fixtures/seccomp_allowlist.py: a container-like allowlist built by libseccomp, when the
+    /// host has python3 and libseccomp.
+    static var allowlist: [String]? {
+        let libraries = ["/usr/lib/x86_64-linux-gnu/libseccomp.so.2", "/lib/x86_64-linux-gnu/libseccomp.so.2", "/usr/lib64/libseccomp.so.2"]
+        guard access("/usr/bin/python3", X_OK) == 0, libraries.contains(where: { access($0, R_OK) == 0 }) else { return nil }
+        return ["/usr/bin/python3", TestEnvironment.repositoryRoot + "/Tests/CleaveRuntimeTests/Fixtures/seccomp_allowlist.py"]
     }
 
     static func mappingCount(_ pid: Int32) -> Int {
