@@ -1,4 +1,3 @@
-import CCleaveSystem
 import CleaveCgroups
 import FoundationEssentials
 import Glibc
@@ -16,20 +15,21 @@ enum SeccompFixture {
         let pid: Int32
         /// Its mappings when it started (it maps nothing after installing its filter).
         let mappings: Int
-        /// The write end of its descriptor 3.
+        /// Our end of its descriptor 3 (a socket: a send to a target that died fails with EPIPE
+        /// instead of killing the test process with SIGPIPE).
         let feed: Int32
 
         /// Sends `c` and waits for its echo: the target still runs and answers.
         func answers(_ c: Character) -> Bool {
             var byte = UInt8(ascii: c.unicodeScalars.first!)
-            guard write(feed, &byte, 1) == 1 else { return false }
+            guard send(feed, &byte, 1, Int32(MSG_NOSIGNAL)) == 1 else { return false }
             return process.readLine(timeout: 30) == "echo \(c)"
         }
 
         /// Asks it to exit ('q') and returns its status.
         func finish() throws -> Int32 {
             var byte = UInt8(ascii: "q")
-            _ = write(feed, &byte, 1)
+            _ = send(feed, &byte, 1, Int32(MSG_NOSIGNAL))
             close(feed)
             return try process.wait(timeout: 60).status
         }
@@ -41,7 +41,7 @@ enum SeccompFixture {
                       environment: [String: String] = [:], under wrapper: [String] = []) throws -> Target {
         let binary = try built.get()
         var fds: [Int32] = [-1, -1]
-        guard cleave_pipe_cloexec(&fds) == 0 else { throw SystemError("pipe2") }
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else { throw SystemError("socketpair") }
         defer { close(fds[0]) }
         let arguments = wrapper + [binary, action, "\(nr)", "\(mask)", "\(mib)"]
         let argv: [String]
