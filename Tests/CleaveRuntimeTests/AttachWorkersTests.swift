@@ -1,4 +1,5 @@
 import CCleaveContract
+import CleaveCgroups
 import Glibc
 import Testing
 import CleaveRuntime
@@ -48,6 +49,39 @@ struct AttachWorkersTests {
         #expect(inCgroup, "no worker listed in the target's cgroup.procs")
         #expect(TestEnvironment.eventually(timeout: 30) { (try? scratch.cgroup.isPopulated()) == false })
         #expect(TestEnvironment.eventually(timeout: 30) { !ProcFS.isAlive(helper) })
+    }
+
+    @Test("cleave run --inject --teardown-workers 3 of a static program (more than this machine's default; no CLEAVE_TEARDOWN_WORKERS with --inject): its injected helper holds what the workers need and two workers free beside it at the program's death")
+    func runInjectionWithWorkers() throws {
+        let path = TestEnvironment.uniqueCgroupPath("runinject-workers")
+        defer { TestEnvironment.removeCgroup(path) }
+        let mount = try #require(TestEnvironment.mount)
+        let cleave = try ChildProcess([TestEnvironment.cleave, "run", "--cgroup", path, "--inject", "--teardown-workers", "3", "--",
+                                       try InjectFixture.path(), "nanosleep", "768", "120"])
+        var reaped = false
+        defer { if !reaped { kill(cleave.pid, SIGKILL); _ = try? cleave.wait(timeout: 30) } }
+        let ready = try #require(cleave.readLine(timeout: 60))
+        let pid = try #require(Int32(ready.split(separator: " ").last ?? ""), "\(ready)")
+        var helper: Int32 = 0
+        #expect(TestEnvironment.eventually(timeout: 20) {
+            helper = InjectFixture.helpers(of: pid).first ?? 0
+            return helper > 0
+        })
+        try #require(helper > 0, "no helper")
+        let links = try FileManagerless.links(of: helper)
+        #expect(links.contains("/proc/\(helper)/maps"), "descriptors: \(links)")
+        #expect(links.contains("\(mount.mountPoint)/\(path)/cgroup.procs"), "descriptors: \(links)")
+        kill(pid, SIGKILL)
+        var workers = Set<Int32>()
+        _ = TestEnvironment.eventually(timeout: 60) {
+            for child in ProcFS.children(of: helper) where ProcFS.comm(child) == "cleanup/\(pid)" { workers.insert(child) }
+            return !ProcFS.isAlive(helper)
+        }
+        #expect(workers.count == 2, "workers seen: \(workers)")
+        #expect(!ProcFS.isAlive(helper))
+        let status = try cleave.wait(timeout: 60).status
+        reaped = true
+        #expect(status == 128 + SIGKILL)
     }
 
     @Test("without the option, CLEAVE_TEARDOWN_WORKERS in the target's environment decides, as for the preload; --teardown-workers 1 is one task")
