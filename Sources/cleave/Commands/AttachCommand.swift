@@ -39,7 +39,8 @@ struct AttachCommand: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(attached), as: UTF8.self))
         } else {
-            print("helper \(attached.helper) for process \(attached.pid) in \(attached.cgroup ?? "?"); thread \(attached.thread) stopped for \(attached.pauseMicroseconds) µs")
+            let tasks = attached.workers.map { $0 > 1 ? "; frees with \($0) tasks" : "" } ?? ""
+            print("helper \(attached.helper) for process \(attached.pid) in \(attached.cgroup ?? "?"); thread \(attached.thread) stopped for \(attached.pauseMicroseconds) µs\(tasks)")
         }
     }
 }
