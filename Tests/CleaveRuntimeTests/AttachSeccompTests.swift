@@ -50,6 +50,22 @@ struct AttachSeccompTests {
         try expectRefusedUnchanged(target, call: call, action: named)
     }
 
+    @Test("a cleave under a seccomp filter of its own cannot read the target's (EACCES): refused, not guessed")
+    func unreadableFilterRefused() throws {
+        let target = try SeccompFixture.start("kill", nr: 165)
+        let footprint = InjectFixture.footprint(target.pid)
+        let fixtures = #filePath.split(separator: "/").dropLast().joined(separator: "/") + "/Fixtures"
+        // cleave itself runs under a filter that fails only mount with EPERM.
+        let result = try ChildProcess(["/usr/bin/python3", "/" + fixtures + "/deny_syscall.py", "165", "1",
+                                       TestEnvironment.cleave, "attach", "\(target.pid)"]).wait(timeout: 60)
+        #expect(result.status == 125, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot read") && result.stderr.contains("PTRACE_SECCOMP_GET_FILTER"), "\(result.stderr)")
+        #expect(InjectFixture.footprint(target.pid) == footprint)
+        #expect(InjectFixture.helpers(of: target.pid).isEmpty)
+        #expect(target.answers("e"))
+        #expect(try target.finish() == 9)
+    }
+
     @Test("a filter that kills only an unrelated call (mount): the helper is injected and confined; the target runs on")
     func unrelatedKillAllowed() throws {
         let target = try SeccompFixture.start("kill", nr: 165)
