@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -19,9 +20,11 @@
 #include <unistd.h>
 
 #include "../CCleaveTeardown/helper_internal.h"
+#include "../CCleaveTeardown/release_layout.h"
 #include "cleave_contract.h"
 #include "inject_arch.h"
 #include "inject_internal.h"
+#include "seccomp_filter.h"
 
 #ifndef __NR_pidfd_open
 #define __NR_pidfd_open 434
@@ -39,7 +42,9 @@ struct inject_data {
     char statm_path[32];
     siginfo_t reaped, held_info;
     unsigned long resume[INJECT_CTX_WORDS]; /* the thread's registers, should cleave die (see the trampoline) */
+    char procs_path[2048];  /* cgroup.procs as the target sees it, for the parallel release */
 };
+_Static_assert(sizeof(struct inject_data) <= PAGE, "the data page holds struct inject_data");
 
 struct injection {
     pid_t pid, tid;
@@ -55,6 +60,10 @@ struct injection {
     unsigned long held_slot; /* a siginfo_t in the data page, for requeue_held */
     int calls, stall_at;    /* CLEAVE_TEST_INJECT_STALL_AT: see stall_for_test */
     int own_child;          /* cleave run's workload: its exit is left for its pidfd wait, not reaped here */
+    int workers;            /* tasks the helper frees with; > 1: the release region after the data page */
+    unsigned long region_size;
+    char procs_target[2048], procs_own[4300]; /* cgroup.procs as the target and as cleave see it */
+    char note[320];
 };
 
 /* Tests only: with CLEAVE_TEST_INJECT_STALL_AT=N, cleave stops for good once the thread's
@@ -206,11 +215,60 @@ static unsigned int overflow_id(const char *path) {
 
 static const char *errname(long rc) { return strerror((int)-rc); }
 
+/* How many tasks the helper frees with, and the cgroup.procs it needs for more than one
+ * (read from /proc, before the target is stopped where possible). */
+static void resolve_release(struct injection *in, int requested) {
+    in->workers = inject_worker_count(in->pid, in->tid, requested, in->note, sizeof in->note);
+    if (in->workers > 1 && inject_procs_paths(in->pid, in->procs_target, sizeof in->procs_target, in->procs_own, sizeof in->procs_own) != 0) {
+        snprintf(in->note, sizeof in->note, "cannot find the cgroup.procs of process %d as it sees it: the helper frees with one task", (int)in->pid);
+        in->workers = 1;
+    }
+}
+
+/* Layout: code (the block, then the trampoline), guard page, stack, data page, and with
+ * workers the release region (range table, then a guard page and a stack per worker). */
+static void plan_layout(struct injection *in, size_t block_len, struct inject_plan *plan) {
+    size_t tramp_off = (block_len + 63) & ~63UL;
+    in->code_len = (tramp_off + INJECT_TRAMPOLINE_MAX + PAGE - 1) & ~(PAGE - 1);
+    in->region_size = in->workers > 1 ? cleave_release_region_size(in->workers, PAGE) : 0;
+    in->total = in->code_len + PAGE + STACK_SIZE + PAGE + in->region_size;
+    plan->total = in->total;
+    plan->code_len = in->code_len;
+    plan->rw_len = STACK_SIZE + PAGE + in->region_size;
+    plan->workers = in->workers;
+}
+
+/* The target's seccomp filters against every call of the plan; with workers, then without
+ * them (a filter that refuses only the release's calls costs the parallel release, not the
+ * helper). 0, or -1 with `refusal` saying why. */
+static int check_filters(struct injection *in, size_t block_len, struct inject_plan *plan, struct cleave_inject_result *out,
+                         char *refusal, size_t size) {
+    struct inject_filters *filters = NULL;
+    if (inject_read_filters(in->pid, in->tid, &filters, out) != 0) {
+        snprintf(refusal, size, "%s", out->message);
+        return -1;
+    }
+    char why[320];
+    int pass = inject_filters_pass(filters, plan, why, sizeof why);
+    if (pass != 1 && in->workers > 1) {
+        char release_why[320];
+        snprintf(release_why, sizeof release_why, "%s", why);
+        in->workers = 1;
+        plan_layout(in, block_len, plan);
+        pass = inject_filters_pass(filters, plan, why, sizeof why);
+        if (pass == 1) snprintf(in->note, sizeof in->note, "%.280s: the helper frees with one task", release_why);
+    }
+    inject_filters_free(filters);
+    if (pass == 1) return 0;
+    snprintf(refusal, size, "process %d: %.290s", (int)in->pid, why);
+    return -1;
+}
+
 /* Undoes what the target was given, in reverse: descriptors, the mapping (once no helper
  * runs on it). Best effort: each step is a system call in a thread that may be dying. */
-static void undo(struct injection *in, const int fds[3], int helper_alive) {
+static void undo(struct injection *in, const int fds[4], int helper_alive) {
     long r;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (fds[i] >= 0) REMOTE(in, &r, __NR_close, fds[i], 0, 0, 0, 0, 0);
     if (in->base && !helper_alive) {
         in->insn = in->vdso_insn; /* not from the page it unmaps */
@@ -218,11 +276,55 @@ static void undo(struct injection *in, const int fds[3], int helper_alive) {
     }
 }
 
+/* With workers: the target opens its cgroup.procs, which must be the file cleave sees as the
+ * target cgroup's (same device and inode: the target's mount namespace is its own to shape),
+ * and each worker's stack gets its guard page. Where cgroup.procs cannot be had the helper
+ * frees with one task and the region goes. < 0 only when a remote call fails. */
+static int release_setup(struct injection *in, int fds[4]) {
+    long r;
+    unsigned long d = in->data;
+    int rc = REMOTE(in, &r, __NR_openat, AT_FDCWD, (long)(d + offsetof(struct inject_data, procs_path)), O_RDONLY | O_CLOEXEC, 0, 0, 0);
+    if (rc < 0) return rc;
+    const char *why = NULL;
+    if (r < 0) {
+        why = "it cannot open its cgroup.procs";
+    } else {
+        fds[3] = (int)r;
+        char link[64];
+        struct stat theirs, mine;
+        snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)in->pid, fds[3]);
+        if (stat(link, &theirs) != 0 || stat(in->procs_own, &mine) != 0 || theirs.st_dev != mine.st_dev || theirs.st_ino != mine.st_ino)
+            why = "the cgroup.procs it opened is not its cgroup's";
+    }
+    if (why) {
+        if (fds[3] >= 0) REMOTE(in, &r, __NR_close, fds[3], 0, 0, 0, 0, 0);
+        fds[3] = -1;
+        REMOTE(in, &r, __NR_munmap, (long)(d + PAGE), (long)in->region_size, 0, 0, 0, 0);
+        /* An undo must not unmap whatever another thread maps into the hole. */
+        in->total -= in->region_size;
+        in->region_size = 0;
+        in->workers = 1;
+        snprintf(in->note, sizeof in->note, "process %d: %s: the helper frees with one task", (int)in->pid, why);
+        return 0;
+    }
+    for (int k = 1; k < in->workers; k++) {
+        rc = REMOTE(in, &r, __NR_mprotect, (long)(d + PAGE + cleave_release_guard_offset(k, PAGE)), (long)PAGE, PROT_NONE, 0, 0, 0);
+        if (rc < 0) return rc;
+        if (r < 0) return (int)r;
+    }
+    return 0;
+}
+
 static int inject_body(struct injection *in, const unsigned char *block, size_t block_len, size_t entry,
                        struct cleave_inject_result *out, long long t0, long long t_stopped);
 
 int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len, size_t entry,
                          struct cleave_inject_result *out) {
+    return cleave_inject_helper_workers(pid, block, block_len, entry, 0, out);
+}
+
+int cleave_inject_helper_workers(pid_t pid, const unsigned char *block, size_t block_len, size_t entry, int workers,
+                                 struct cleave_inject_result *out) {
     memset(out, 0, sizeof *out);
     if (!block || block_len == 0 || entry >= block_len) return inject_fail(out, 1, EINVAL, "no helper block to inject");
     struct injection in;
@@ -232,6 +334,7 @@ int cleave_inject_helper(pid_t pid, const unsigned char *block, size_t block_len
     in.stall_at = stall && *stall ? atoi(stall) : -1;
     if (inject_check_target(pid, &in.tid, out) != 0) return -1;
     out->target_tid = in.tid;
+    resolve_release(&in, workers);
 
     if (ptrace(PTRACE_SEIZE, in.tid, 0, (void *)PTRACE_O_TRACESYSGOOD) != 0) {
         int err = errno;
@@ -261,20 +364,27 @@ static int inject_body(struct injection *in, const unsigned char *block, size_t 
                        struct cleave_inject_result *out, long long t0, long long t_stopped) {
     pid_t pid = in->pid;
     int rc;
-    int fds[3] = {-1, -1, -1}; /* pidfd, the exec pipe's read end, statm: the target's copies */
+    int fds[4] = {-1, -1, -1, -1}; /* pidfd, the exec pipe's read end, statm, cgroup.procs: the target's copies */
     int write_end = -1;
     long r = 0, helper = 0;
     int refused = 1, helper_alive = 0;
     const char *step = NULL;
+    char refusal[320] = "";
     if ((rc = find_vdso_syscall(in)) < 0) {
         step = "no system-call instruction in the target's vDSO";
         goto fail;
     }
 
-    /* Layout: code (the block, then the trampoline), guard page, stack, data page. */
+    struct inject_plan plan;
+    plan.drop_uid = overflow_id("/proc/sys/kernel/overflowuid");
+    plan.drop_gid = overflow_id("/proc/sys/kernel/overflowgid");
+    plan_layout(in, block_len, &plan);
     size_t tramp_off = (block_len + 63) & ~63UL;
-    in->code_len = (tramp_off + INJECT_TRAMPOLINE_MAX + PAGE - 1) & ~(PAGE - 1);
-    in->total = PAGE + STACK_SIZE + in->code_len + PAGE;
+    /* Before anything changes: a filter that kills (or fails) one of the calls refuses. */
+    if (check_filters(in, block_len, &plan, out, refusal, sizeof refusal) != 0) {
+        rc = -EPERM;
+        goto fail;
+    }
     /* Writable and executable for the moment it takes to fill it, so the thread leaves the
      * vDSO after one call (see inject_build_trampoline: from then on a cleave that dies leaves
      * it running); where W^X forbids that, mapped writable and made executable from the vDSO. */
@@ -306,6 +416,7 @@ static int inject_body(struct injection *in, const unsigned char *block, size_t 
     data.all_signals = ~0UL;
     data.saved_mask = ~0UL; /* the sentinel: no mask saved yet */
     strcpy(data.statm_path, "/proc/self/statm");
+    snprintf(data.procs_path, sizeof data.procs_path, "%s", in->procs_target);
     inject_resume_context(&in->saved, data.resume);
 
     static unsigned char code[1 << 20];
@@ -337,7 +448,7 @@ static int inject_body(struct injection *in, const unsigned char *block, size_t 
         step = "mprotect of the stack's guard page in the target";
         goto fail;
     }
-    if ((rc = REMOTE(in, &r, __NR_mprotect, (long)(in->code + in->code_len + PAGE), (long)(STACK_SIZE + PAGE), PROT_READ | PROT_WRITE, 0, 0, 0)) < 0 || (rc = (int)r) < 0) {
+    if ((rc = REMOTE(in, &r, __NR_mprotect, (long)(in->code + in->code_len + PAGE), (long)(STACK_SIZE + PAGE + in->region_size), PROT_READ | PROT_WRITE, 0, 0, 0)) < 0 || (rc = (int)r) < 0) {
         step = "mprotect of the helper's stack and data in the target";
         goto fail;
     }
@@ -382,13 +493,29 @@ static int inject_body(struct injection *in, const unsigned char *block, size_t 
         goto fail;
     }
     fds[2] = r >= 0 ? (int)r : -1; /* optional, as in the preloaded helper */
+    if (in->workers > 1 && (rc = release_setup(in, fds)) < 0) {
+        step = "mprotect of a release worker's guard page in the target";
+        goto fail;
+    }
 
     data.args.parent_tgid = (int)self;
     data.args.parent_pidfd = fds[0];
     data.args.exec_pipe = fds[1];
     data.args.parent_statm = fds[2];
-    data.args.drop_uid = overflow_id("/proc/sys/kernel/overflowuid");
-    data.args.drop_gid = overflow_id("/proc/sys/kernel/overflowgid");
+    data.args.drop_uid = plan.drop_uid;
+    data.args.drop_gid = plan.drop_gid;
+    data.args.release.workers = 1;
+    data.args.release.procs_fd = -1;
+    data.args.release.page = PAGE;
+    if (in->workers > 1) {
+        data.args.release.workers = in->workers;
+        data.args.release.procs_fd = fds[3];
+        data.args.release.region = in->data + PAGE;
+        data.args.release.region_size = in->region_size;
+        /* The guard, the stack and the data page: never freed under the helper. */
+        data.args.release.helper_stack = in->code + in->code_len;
+        data.args.release.helper_stack_size = PAGE + STACK_SIZE + PAGE;
+    }
     data.args.state = CLEAVE_HELPER_PENDING;
     snprintf(data.args.name, sizeof data.args.name, CLEAVE_HELPER_NAME_PREFIX "%ld", self);
     if ((rc = write_remote(pid, d, &data.args, sizeof data.args)) < 0) {
@@ -448,8 +575,10 @@ static int inject_body(struct injection *in, const unsigned char *block, size_t 
         goto fail;
     }
     out->helper_nspid = (int)helper;
+    out->workers = in->workers;
+    snprintf(out->note, sizeof out->note, "%s", in->note);
     long ignored;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (fds[i] >= 0) REMOTE(in, &ignored, __NR_close, fds[i], 0, 0, 0, 0, 0);
 
     /* Back exactly as it was: registers (an interrupted system call then restarts as the
@@ -483,6 +612,7 @@ fail_late:
         ptrace(PTRACE_DETACH, in->tid, 0, 0);
     }
     out->pause_ns = now_ns() - t0 - out->stop_ns;
+    if (refusal[0] && !in->gone) return inject_fail(out, 1, rc < 0 ? -rc : EPERM, "%s", refusal);
     return inject_fail(out, refused && !in->gone, rc < 0 ? -rc : EIO, "%s%s: %s", in->gone ? "process exited during the injection: " : "",
                        step ? step : "injection", rc < 0 ? strerror(-rc) : "failed");
 }
@@ -516,6 +646,11 @@ static int wait_exec_stop(pid_t pid) {
 
 int cleave_inject_helper_at_exec(pid_t pid, const unsigned char *block, size_t block_len, size_t entry,
                                  struct cleave_inject_result *out) {
+    return cleave_inject_helper_at_exec_workers(pid, block, block_len, entry, 0, out);
+}
+
+int cleave_inject_helper_at_exec_workers(pid_t pid, const unsigned char *block, size_t block_len, size_t entry, int workers,
+                                         struct cleave_inject_result *out) {
     memset(out, 0, sizeof *out);
     struct injection in;
     memset(&in, 0, sizeof in);
@@ -550,5 +685,6 @@ int cleave_inject_helper_at_exec(pid_t pid, const unsigned char *block, size_t b
         ptrace(PTRACE_DETACH, pid, 0, 0);
         return inject_fail(out, 1, -rc, "process %d is not a 64-bit process of this architecture, or its registers cannot be read: %s", (int)pid, errname(rc));
     }
+    resolve_release(&in, workers); /* the new image's environment */
     return inject_body(&in, block, block_len, entry, out, t0, t_stopped);
 }

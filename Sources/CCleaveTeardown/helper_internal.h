@@ -73,6 +73,15 @@ int cleave_helper_main(void *arg);
 int cleave_read_text(const char *path, char *buf, size_t size);
 
 int cleave_release_worker_count(void);
+/* The rule behind it, for a process seen from outside too (the injection): a
+ * CLEAVE_TEARDOWN_WORKERS value (1 to 64, else -1), and the default from the CPUs
+ * of the affinity mask and cpu.max of `cgroup_dir` and its ancestors (NULL: none),
+ * at most CLEAVE_RELEASE_DEFAULT_MAX_WORKERS. */
+int cleave_release_parse_workers(const char *value);
+int cleave_release_default_workers(long cpus, char *cgroup_dir);
+/* The cgroup v2 directory of the process whose /proc/<pid>/cgroup is `proc_cgroup`,
+ * as this process sees it. 0, or -1. */
+int cleave_release_cgroup_dir(const char *proc_cgroup, char *out, size_t size);
 void cleave_release_prepare(struct cleave_release_args *release, int workers, unsigned long helper_stack,
                             unsigned long helper_stack_size);
 /* Undoes cleave_release_prepare when the helper could not start. */

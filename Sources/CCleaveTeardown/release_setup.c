@@ -20,12 +20,12 @@
 #define CGROUP2_SUPER_MAGIC 0x63677270
 
 
-/* This process's cgroup v2 directory: the "0::" line of /proc/self/cgroup
- * under the cgroup2 mount (/sys/fs/cgroup, or /sys/fs/cgroup/unified on a
- * hybrid host). 0 and the path in `out`, or -1. */
-static int cgroup_dir(char *out, size_t size) {
+/* A process's cgroup v2 directory: the "0::" line of `proc_cgroup` (its
+ * /proc/<pid>/cgroup) under the cgroup2 mount (/sys/fs/cgroup, or
+ * /sys/fs/cgroup/unified on a hybrid host). 0 and the path in `out`, or -1. */
+int cleave_release_cgroup_dir(const char *proc_cgroup, char *out, size_t size) {
     char buf[4096];
-    if (cleave_read_text("/proc/self/cgroup", buf, sizeof buf) <= 0) return -1;
+    if (cleave_read_text(proc_cgroup, buf, sizeof buf) <= 0) return -1;
     char *line = strstr(buf, "0::/");
     if (!line || (line != buf && line[-1] != '\n')) return -1;
     char *path = line + 3, *end = strchr(path, '\n');
@@ -62,12 +62,26 @@ static long cpu_max_cpus(char *dir) {
     return best;
 }
 
+int cleave_release_parse_workers(const char *value) {
+    char *end;
+    long n = strtol(value, &end, 10);
+    return end != value && *end == 0 && n >= 1 && n <= CLEAVE_RELEASE_MAX_WORKERS ? (int)n : -1;
+}
+
+int cleave_release_default_workers(long cpus, char *cgroup_dir) {
+    if (cpus > 1 && cgroup_dir) {
+        long quota = cpu_max_cpus(cgroup_dir);
+        if (quota > 0 && quota < cpus) cpus = quota;
+    }
+    if (cpus > CLEAVE_RELEASE_DEFAULT_MAX_WORKERS) cpus = CLEAVE_RELEASE_DEFAULT_MAX_WORKERS;
+    return cpus < 1 ? 1 : (int)cpus;
+}
+
 int cleave_release_worker_count(void) {
     const char *value = getenv(CLEAVE_ENV_TEARDOWN_WORKERS);
     if (value && *value) {
-        char *end;
-        long n = strtol(value, &end, 10);
-        if (*end == 0 && n >= 1 && n <= CLEAVE_RELEASE_MAX_WORKERS) return (int)n;
+        int n = cleave_release_parse_workers(value);
+        if (n > 0) return n;
         const char line[] = "cleave-teardown: warning: " CLEAVE_ENV_TEARDOWN_WORKERS " is not a number from 1 to 64; using one\n";
         ssize_t w = write(2, line, sizeof line - 1);
         (void)w;
@@ -78,12 +92,7 @@ int cleave_release_worker_count(void) {
     cpu_set_t set;
     long cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
     char dir[4200];
-    if (cpus > 1 && cgroup_dir(dir, sizeof dir) == 0) {
-        long quota = cpu_max_cpus(dir);
-        if (quota > 0 && quota < cpus) cpus = quota;
-    }
-    if (cpus > CLEAVE_RELEASE_DEFAULT_MAX_WORKERS) cpus = CLEAVE_RELEASE_DEFAULT_MAX_WORKERS;
-    return cpus < 1 ? 1 : (int)cpus;
+    return cleave_release_default_workers(cpus, cpus > 1 && cleave_release_cgroup_dir("/proc/self/cgroup", dir, sizeof dir) == 0 ? dir : NULL);
 }
 
 void cleave_release_prepare(struct cleave_release_args *release, int workers, unsigned long helper_stack,
@@ -100,7 +109,7 @@ void cleave_release_prepare(struct cleave_release_args *release, int workers, un
     /* The helper frees in parallel only when it is alone in its cgroup (see
      * release_workers.c): it reads cgroup.procs through this descriptor. */
     char dir[4200], path[4300];
-    if (cgroup_dir(dir, sizeof dir) != 0) return;
+    if (cleave_release_cgroup_dir("/proc/self/cgroup", dir, sizeof dir) != 0) return;
     snprintf(path, sizeof path, "%s/cgroup.procs", dir);
     int procs = open(path, O_RDONLY | O_CLOEXEC);
     if (procs < 0) return;

@@ -9,7 +9,7 @@ extension HelperInjector {
     /// runs one instruction of its own. Throws the exec failure as `release()` does (the child
     /// reaped). Returns nil, after a warning, when the injection failed: the program then runs
     /// on unchanged, with synchronous teardown.
-    public static func startInjected(_ held: HeldWorkload) throws -> InjectedHelper? {
+    public static func startInjected(_ held: HeldWorkload, workers: Int? = nil) throws -> InjectedHelper? {
         let pid = held.workload.pid
         guard let block = InjectedHelperBlock.bytes(), !block.isEmpty else {
             held.abandon()
@@ -18,12 +18,12 @@ extension HelperInjector {
         let seized = cleave_inject_seize_for_exec(pid)
         guard seized == 0 else {
             held.abandon()
-            throw CleaveError.message("run: cannot trace the workload (pid \(pid)) to inject its helper: PTRACE_SEIZE: \(String(cString: strerror(-seized)))")
+            throw CleaveError.message("run: cannot trace the workload (pid \(pid)) to inject its helper: PTRACE_SEIZE: \(SystemError.reason(-seized))")
         }
         _ = held.start() // a failure shows as the child's exit, below
         var result = cleave_inject_result()
         let rc = block.withUnsafeBufferPointer {
-            cleave_inject_helper_at_exec(pid, $0.baseAddress, $0.count, InjectedHelperBlock.entry, &result)
+            cleave_inject_helper_at_exec_workers(pid, $0.baseAddress, $0.count, InjectedHelperBlock.entry, Int32(workers ?? 0), &result)
         }
         try held.release() // the exec's outcome: at the exec stop its report pipe is already closed
         guard rc == 0 else {
@@ -31,9 +31,8 @@ extension HelperInjector {
             Console.warning("could not inject the teardown helper into pid \(pid): \(message); running with synchronous teardown")
             return nil
         }
-        let helper = result.helper_pid > 0 ? result.helper_pid : result.helper_nspid
-        return InjectedHelper(pid: pid, thread: result.target_tid, helper: helper,
-                              cgroup: ProcFS.cgroupPath(helper),
-                              pauseMicroseconds: result.pause_ns / 1000, stopMicroseconds: result.stop_ns / 1000)
+        let injected = InjectedHelper(pid: pid, result: result)
+        if let note = injected.note { Console.warning(note) }
+        return injected
     }
 }

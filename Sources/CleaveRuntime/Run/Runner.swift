@@ -175,7 +175,7 @@ public struct Runner {
             throw error
         }
         if inject {
-            if let helper = try HelperInjector.startInjected(held) {
+            if let helper = try HelperInjector.startInjected(held, workers: request.teardownWorkers) {
                 logger.debug("injected helper", metadata: ["helper": "\(helper.helper)", "pause_us": "\(helper.pauseMicroseconds)"])
             }
         } else {
