@@ -25,8 +25,8 @@ extension WorkloadLauncher {
         guard mode == .async else { return nil }
         if inject { return "--inject" }
         switch ExecutableKind.of(path: executable) {
-        case .staticELF: return "static ELF (no PT_INTERP: no loader reads LD_PRELOAD)"
-        case .setID: return "setuid/setgid file (the loader ignores LD_PRELOAD)"
+        case .staticELF: return "static ELF, no PT_INTERP"
+        case .setID: return "setuid/setgid file"
         case .dynamic, .other: return nil
         }
     }
