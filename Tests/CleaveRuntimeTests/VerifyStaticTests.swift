@@ -47,6 +47,26 @@ struct VerifyStaticTests {
         #expect(async.helperPids.count == 1 && async.helperPids == helper.injected.map { [$0.helper] })
     }
 
+    @Test("a setuid file (dynamic, but the loader ignores LD_PRELOAD for it) gets the injected helper, and only it")
+    func setuidProgram() throws {
+        let dynamic = try VerifyStaticFixture.built.get().dynamicPath
+        let directory = "/tmp/cleave-test-verifysetuid-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try #require(mkdir(directory, 0o755) == 0)
+        defer { TestEnvironment.removeTree(directory) }
+        let program = directory + "/setuid"
+        try #require(ChildProcess(["/bin/cp", dynamic, program]).wait().status == 0)
+        // setuid nobody: euid != uid puts the loader in secure-execution mode (a setuid-root
+        // file run by root does not, and then the preload gives a second helper).
+        try #require(chown(program, 65534, 65534) == 0 && chmod(program, 0o4755) == 0)
+        #expect(ExecutableKind.of(path: program) == .setID)
+        let run = try VerifyStaticFixture.verify(["--mode", "async", "--", program, "16"])
+        let async = try #require(run.report.mode("async"), "\(run.stderr)")
+        #expect(!async.checks.contains { $0.status == "fail" }, "\(async.checks.filter { $0.status == "fail" }) \(run.stderr)")
+        #expect(async.helper?.method == "injection" && async.helper?.reason == "setuid/setgid file")
+        #expect(async.status("2.helper-injected") == "pass")
+        #expect(async.helperPids.count == 1)
+    }
+
     @Test("without --inject a dynamic program gets the preload's helper; sync mode injects nothing")
     func preloadAndSync() throws {
         let fixture = try VerifyStaticFixture.built.get()
