@@ -117,6 +117,32 @@ struct RunInjectTests {
         #expect(cgroupGone(path))
     }
 
+    /// A setuid-root file exec'd by root changes no credential: the loader is not in secure mode
+    /// and takes LD_PRELOAD, so it is not injected as well (it would get two helpers).
+    @Test("a setuid-root program run by root keeps the preloaded helper alone: one helper, not two")
+    func setuidRootByRoot() throws {
+        try #require(TestEnvironment.hasCgroup2 && getuid() == 0)
+        let dynamic = try Self.built.get().dynamicPath
+        let program = String(dynamic[..<(dynamic.lastIndex(of: "/") ?? dynamic.endIndex)]) + "/setuid-root"   // removed with the fixture
+        let copy = try ChildProcess(["/bin/cp", dynamic, program]).wait()
+        try #require(copy.status == 0, "\(copy.stderr)")
+        try #require(chown(program, 0, 0) == 0 && chmod(program, 0o6755) == 0)
+        #expect(ExecutableKind.of(path: program) == .dynamic)
+        #expect(ExecutableKind.of(path: program, uid: 65534, gid: 65534) == .setID)
+        #expect(ExecutableKind.of(path: program, uid: 65534, gid: 65534, noNewPrivileges: true) == .dynamic)
+        let path = TestEnvironment.uniqueCgroupPath("runinject-setuid-root")
+        defer { TestEnvironment.removeCgroup(path) }
+        let result = try run(program, [], cgroup: path) { pid, childrenAtStart, euid in
+            #expect(euid == 0)
+            // Both helpers, were there two, exist before main(): the injected one at the exec
+            // stop, the preloaded one in the loader's constructors.
+            #expect(childrenAtStart == 1)
+            #expect(InjectFixture.helpers(of: pid).count == 1, "helpers: \(InjectFixture.helpers(of: pid))")
+        }
+        #expect(result.status == 7, "stderr: \(result.stderr)")
+        #expect(cgroupGone(path))
+    }
+
     @Test("--teardown sync on a static program: no helper, its own status")
     func syncStatic() throws {
         try #require(TestEnvironment.hasCgroup2)

@@ -1,9 +1,11 @@
+import CCleaveSystem
 import Glibc
 import CleaveSystem
 
 /// Whether a program can take the teardown library through LD_PRELOAD, read from its file:
-/// a static ELF has no PT_INTERP (no dynamic loader reads LD_PRELOAD), and a setuid or setgid
-/// file runs in secure-execution mode, where the loader ignores an LD_PRELOAD path.
+/// a static ELF has no PT_INTERP (no dynamic loader reads LD_PRELOAD), and a set-id file (or
+/// one with file capabilities) whose exec changes the credentials runs in secure-execution
+/// mode, where the loader ignores an LD_PRELOAD path.
 public enum ExecutableKind: Equatable, Sendable {
     case dynamic
     case staticELF
@@ -13,10 +15,13 @@ public enum ExecutableKind: Equatable, Sendable {
 
     public var needsInjection: Bool { self == .staticELF || self == .setID }
 
-    public static func of(path: String) -> ExecutableKind {
+    /// `uid`/`gid`: who execs it (the workload's user); `noNewPrivileges`: the kernel then
+    /// ignores set-id bits and file capabilities, and the loader honours LD_PRELOAD.
+    public static func of(path: String, uid: uid_t = getuid(), gid: gid_t = getgid(),
+                          noNewPrivileges: Bool = false) -> ExecutableKind {
         var st = stat()
         guard stat(path, &st) == 0 else { return .other }
-        if st.st_mode & (S_ISUID | S_ISGID) != 0 { return .setID }
+        if !noNewPrivileges && securelyExecuted(path: path, st, uid: uid, gid: gid) { return .setID }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .other }
         defer { close(fd) }
@@ -40,6 +45,17 @@ public enum ExecutableKind: Equatable, Sendable {
             return .dynamic
         }
         return .staticELF
+    }
+
+    /// Secure execution (AT_SECURE): the exec changes the effective uid or gid, or a non-root
+    /// user gains file capabilities. A setuid-root file exec'd by root changes nothing, so
+    /// LD_PRELOAD reaches it (injecting as well would give it two helpers).
+    private static func securelyExecuted(path: String, _ st: stat, uid: uid_t, gid: gid_t) -> Bool {
+        if st.st_mode & S_ISUID != 0 && st.st_uid != uid { return true }
+        if st.st_mode & S_ISGID != 0 && st.st_gid != gid { return true }
+        guard uid != 0, let resolved = realpath(path, nil) else { return false }
+        defer { free(resolved) }
+        return cleave_getxattr(resolved, "security.capability", nil, 0) > 0
     }
 
     private static func le(_ bytes: [UInt8], _ at: Int, _ width: Int) -> UInt64 {

@@ -68,7 +68,10 @@ public struct Runner {
         defer { if cleanupOnFailure { setup.undo() } }
 
         // A program LD_PRELOAD cannot reach gets its helper by injection at exec (ExecInjection).
-        let inject = request.teardown == .async && (request.inject || ExecutableKind.of(path: executable).needsInjection)
+        let kind = ExecutableKind.of(path: executable, uid: request.settings.user?.uid ?? getuid(),
+                                     gid: request.settings.user?.gid ?? getgid(),
+                                     noNewPrivileges: request.settings.noNewPrivileges)
+        let inject = request.teardown == .async && (request.inject || kind.needsInjection)
         // LD_PRELOAD serves the programs it may exec as well: a static launcher (gosu, su-exec)
         // exec'ing a dynamic server keeps a helper, the injected one leaving at the exec. It is
         // left out only with --inject, which asks for the injected helper alone.
