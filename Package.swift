@@ -45,8 +45,9 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("cap")]),
         // ptrace injection of that helper into a running process (`cleave attach`).
         .target(name: "CCleaveInject", dependencies: ["CCleaveTeardown", "CCleaveContract"]),
-        // Page touching for the probe workload (volatile stores).
-        .target(name: "CCleaveProbe"),
+        // Page touching for the probe workload (volatile stores), and its linked helper
+        // (a static cleave: LD_PRELOAD cannot reach it).
+        .target(name: "CCleaveProbe", dependencies: ["CCleaveTeardown", "CCleaveContract"]),
 
         // ── Swift, bottom up ───────────────────────────────────────────────────────────
         // The OS layer: errors with errno, files, /proc, clocks, detached spawn, console.

@@ -34,6 +34,8 @@ public struct AllocationProbe {
     public func run() throws -> Never {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let (length, pagesPerThread) = try plan(page: page)
+        // Async mode under a static cleave: the preload could not load, the linked helper starts here.
+        _ = cleave_probe_start_helper()
         guard let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
               base != MAP_FAILED else {
             throw CleaveError.system(context: "probe alloc: cannot map \(size) bytes", SystemError("mmap"))

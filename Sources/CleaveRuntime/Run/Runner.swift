@@ -89,7 +89,8 @@ public struct Runner {
             }
         }
 
-        try writeState(state, record: record)
+        // The record already holds this state (written before the mkdir): only --state-file.
+        try writeState(state, record: nil)
 
         let directory = try cgroup.openDirectory()
         let spawnRequest = WorkloadSpawner.Request(
