@@ -147,6 +147,86 @@ class Run:
                 proc.wait()
 
 
+class PreloadRun(Run):
+    """The bare floor of the exit-latency rows ("preload, no cleave"): the same probe started by
+    this script with LD_PRELOAD=libcleave-teardown.so and no cleave; its parent (this script)
+    only waitpid()s. What `cleave run --teardown async` adds to the exit is measured against it."""
+
+    def __init__(self, args, cleave, size, thp, end):
+        super().__init__(args, cleave, PRELOAD_FLOOR, size, thp, end)
+
+    def command(self):
+        cmd = [self.cleave, "probe", "alloc", str(self.size)] + (["--thp"] if self.thp else [])
+        return cmd + (["--hold"] if self.end == "exit" else [])
+
+    def measure(self):
+        env = dict(os.environ)
+        library = os.path.join(os.path.dirname(os.path.abspath(self.cleave)), "libcleave-teardown.so")
+        env["LD_PRELOAD"] = library + (":" + env["LD_PRELOAD"] if env.get("LD_PRELOAD") else "")
+        proc = subprocess.Popen(self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env=env)
+        try:
+            if not proc.stdout.readline().decode().startswith("ready"):
+                raise RuntimeError(f"{self.variant}: no ready line")
+            helper = find_helper(proc.pid, 5.0)
+            if not helper:
+                raise RuntimeError(f"{self.variant}: no cleanup/<pid> helper (is {library} there?)")
+            t0 = now()
+            if self.end == "kill":
+                os.kill(proc.pid, signal.SIGKILL)
+            else:
+                proc.stdin.close()
+            proc.wait()
+            return figures(t0, now(), helper)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+PRELOAD_FLOOR = "preload, no cleave"
+BASELINE_ASYNC = "cleave-async (baseline)"
+
+
+def exit_variants(a, page, have_qemu):
+    """The variants of one exit-latency row, interleaved in the same rounds: the preload floor,
+    cleave sync/async (and the --baseline build's async beside it), QEMU on the THP rows."""
+    variants = [PRELOAD_FLOOR, "cleave-sync", "cleave-async"] + ([BASELINE_ASYNC] if a.baseline else [])
+    # QEMU's guest RAM takes THP where the host allows it: compare on the THP rows.
+    return variants + (["qemu-sync", "qemu-async"] if have_qemu and page == "thp" else [])
+
+
+def exit_run(a, variant, size, page, end):
+    """One run of an exit-latency variant."""
+    if variant == PRELOAD_FLOOR:
+        return PreloadRun(a, a.cleave, size, page == "thp", end)
+    if variant == BASELINE_ASYNC:
+        return Run(a, a.baseline, "cleave-async", size, page == "thp", end)
+    return Run(a, a.cleave, variant, size, page == "thp", end)
+
+
+def floor_lines(rows):
+    """Issue 15's exit-latency target per row: cleave async at most 0.5 ms (median) above the
+    preload floor, and at or below QEMU's -async-teardown on the THP rows."""
+    out = []
+    for r in rows:
+        if r["variant"] not in ("cleave-async", BASELINE_ASYNC) or not r["exit_ms"]:
+            continue
+        same = lambda v: next((x["exit_ms"] for x in rows if x["variant"] == v and x["size_mib"] == r["size_mib"]
+                               and x["pages"] == r["pages"] and x["end"] == r["end"] and x["exit_ms"]), None)
+        floor, qemu = same(PRELOAD_FLOOR), same("qemu-async")
+        if not floor:
+            continue
+        added = r["exit_ms"]["median"] - floor["median"]
+        line = (f"- {r['size_mib']} MiB {r['pages']} {r['end']}: {r['variant']} adds {added:+.2f} ms to the preload floor "
+                f"(target ≤ 0.5: {'met' if added <= 0.5 else 'missed'})")
+        if qemu:
+            met = r["exit_ms"]["median"] <= qemu["median"]
+            line += f"; qemu-async {qemu['median']:.2f} ms ({'at or below: met' if met else 'above: missed'})"
+        out.append(line)
+    return out
+
+
 class WorkersRun(Run):
     """cleave run --teardown async --teardown-workers N (the parallel release), or sync."""
 
@@ -765,15 +845,12 @@ def main():
     for size in sizes:
         for page in pages:
             for end in ends:
-                variants = ["cleave-sync", "cleave-async"]
-                # QEMU's guest RAM takes THP where the host allows it: compare on the THP rows.
-                if have_qemu and page == "thp":
-                    variants += ["qemu-sync", "qemu-async"]
+                variants = exit_variants(a, page, have_qemu)
                 samples = {v: [] for v in variants}
                 for _ in range(reps):
                     for v in variants:
                         try:
-                            samples[v].append(Run(a, a.cleave, v, size, page == "thp", end).measure())
+                            samples[v].append(exit_run(a, v, size, page, end).measure())
                         except Exception as e:  # a failed run is reported, not hidden
                             print(f"bench: {v} {size // MiB}M {page} {end}: {e}", file=sys.stderr)
                 for v in variants:
@@ -826,6 +903,7 @@ def main():
                 if s and asy and rs and ra:
                     md.append(f"- {size // MiB} MiB {page} {end}: async/sync exit latency {asy['median'] / s['median']:.3f}; "
                               f"async release time {100 * (ra['median'] / rs['median'] - 1):+.1f}% against sync")
+    md += ["", "Exit latency against the preload floor (medians, same run):", ""] + floor_lines(rows)
     md += ["", "Parallel release (`--teardown-workers`), 4 KiB pages, SIGKILL; release time until the helper and its "
            "workers are gone:", ""] + workers_table(workers)
     md += [""] + real_table(real, real_notes, real_reps)
@@ -854,7 +932,7 @@ def main():
         fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
         for ax, key, title in ((axes[0], "exit_ms", "exit latency (signal → reap)"),
                                (axes[1], "release_ms", "release time (signal → memory back)")):
-            for v in ("cleave-sync", "cleave-async", "qemu-sync", "qemu-async"):
+            for v in (PRELOAD_FLOOR, "cleave-sync", "cleave-async", "qemu-sync", "qemu-async"):
                 for page in pages:
                     pts = [(r["size_mib"], r[key]["median"]) for r in rows
                            if r["variant"] == v and r["pages"] == page and r["end"] == "kill" and r[key]]

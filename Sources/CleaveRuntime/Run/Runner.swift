@@ -120,16 +120,34 @@ public struct Runner {
         try? request.hooks?.run(.poststart, pid: workload.pid)
 
         var warnedFrozen = false
-        let status = try supervisor.waitForExit(of: workload) { sig in
+        let onSignal = { (sig: Int32) in
             // A frozen workload takes no signal until it is thawed (SIGKILL excepted): say why nothing happens.
             if !warnedFrozen && Self.isFrozen(cgroup) {
                 warnedFrozen = true
                 Console.warning("cgroup \(cgroup.path) is frozen (cgroup.freeze set outside cleave): signal \(sig) reaches the workload only once it is thawed")
             }
         }
+        // A workload that outlives a short wait gets its teardown watcher now (StandbyWatcher), so
+        // that after the reap cleave only writes the status and hands the run over.
+        var standby: StandbyWatcher?
+        var exited = try supervisor.waitForExit(of: workload, withinMilliseconds: request.teardown == .async ? StandbyWatcher.delayMilliseconds : -1, onSignal: onSignal)
+        if exited == nil {
+            standby = startStandby(setup, workload: workload.pid, record: record)
+            exited = try supervisor.waitForExit(of: workload, withinMilliseconds: -1, onSignal: onSignal)
+        }
+        guard let status = exited else { throw CleaveError.message("waiting for the workload ended without its status") }
         state.exitedAt = Clock.wallSeconds()
         state.status = .stopped
         cleanupOnFailure = false
+        if let standby {
+            if handOver(to: standby, status: status, state: &state, record: record, cgroup: cgroup, lock: lock) {
+                lockHandedOver = true
+                keepRecord = true
+                try? request.hooks?.run(.poststop, pid: nil)
+                return status.shellCode
+            }
+            standby.dismiss()
+        }
 
         let stats = try? cgroup.stats()
         let oomKilled = (stats?.oomKill ?? 0) > 0
@@ -245,7 +263,7 @@ public struct Runner {
     }
 
     /// The --state-file (when given) and the run's record under RunState.directory.
-    private func writeState(_ state: RunState, record: String?) throws {
+    func writeState(_ state: RunState, record: String?) throws {
         if let record { try state.write(to: record) }
         guard let path = request.stateFile else { return }
         try state.write(to: path)

@@ -27,12 +27,27 @@ public struct Supervisor {
     /// Waits until the workload exits, forwarding every blocked signal that
     /// arrives meanwhile. Returns its status; the workload is reaped.
     public func waitForExit(of workload: SpawnedWorkload, onSignal: (Int32) -> Void = { _ in }) throws -> ExitStatus {
+        while true {
+            if let status = try waitForExit(of: workload, withinMilliseconds: -1, onSignal: onSignal) { return status }
+        }
+    }
+
+    /// As waitForExit, but gives up after `milliseconds` (-1: never) and returns nil then.
+    public func waitForExit(of workload: SpawnedWorkload, withinMilliseconds milliseconds: Int32,
+                            onSignal: (Int32) -> Void = { _ in }) throws -> ExitStatus? {
         let sharesOurGroup = getpgid(workload.pid) == getpgrp()
         var fds = [pollfd(fd: workload.pidfd, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: signalFD, events: Int16(POLLIN), revents: 0)]
+        let deadline = milliseconds < 0 ? UInt64.max : Clock.deadline(after: .milliseconds(milliseconds))
         while true {
             fds[0].revents = 0; fds[1].revents = 0
-            let n = poll(&fds, 2, -1)
+            var wait: Int32 = -1
+            if milliseconds >= 0 {
+                let now = Clock.monotonicNanoseconds()
+                guard now < deadline else { return nil }
+                wait = Int32(min(UInt64(Int32.max), (deadline - now + 999_999) / 1_000_000))
+            }
+            let n = poll(&fds, 2, wait)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw CleaveError.system(context: "poll", SystemError("poll"))

@@ -24,8 +24,13 @@ public enum TeardownWatcher {
         /// The run's mark on the cgroup: the watcher acts only while the cgroup still bears it
         /// (nil: cgroupfs keeps no attributes).
         public var mark: OwnerMark?
-        /// The run's OwnerLock file, held through the inherited descriptor 3 and removed at the end.
+        /// The run's OwnerLock file, held through the inherited descriptor 3 (or the one the
+        /// handover brings) and removed at the end.
         public var lockPath: String?
+        /// Standby (StandbyWatcher): the workload, whose helpers the watcher records in
+        /// `runRecord` (and the --state-file) once it has the run.
+        public var workloadPid: Int32?
+        public var runRecord: String?
 
         public init(cgroupPath: String, timeout: Duration, keepCgroup: Bool, stateFile: String?, log: EventLog) {
             self.cgroupPath = cgroupPath; self.timeout = timeout; self.keepCgroup = keepCgroup
@@ -38,6 +43,11 @@ public enum TeardownWatcher {
     /// Returns its pid.
     @discardableResult
     public static func launch(_ options: Options, lock: OwnerLock) throws -> Int32 {
+        try DetachedProcess.spawn(try arguments(options) + ["--lock", lock.path], passing: lock.descriptor)
+    }
+
+    /// The watcher's command line (without --lock and --handover).
+    static func arguments(_ options: Options) throws -> [String] {
         guard let exe = Executable.path() else { throw CleaveError.message("cannot find the cleave executable for the teardown watcher") }
         var args = [exe, "__watch-teardown", "--cgroup", options.cgroupPath,
                     "--timeout-ms", String(Int64(options.timeout.seconds * 1000)),
@@ -47,8 +57,10 @@ public enum TeardownWatcher {
         if let record = options.record { args += ["--record", record] }
         if options.existing { args.append("--existing") }
         if let mark = options.mark { args += ["--mark", mark.description] }
-        args += ["--lock", lock.path]
-        return try DetachedProcess.spawn(args, passing: lock.descriptor)
+        if let pid = options.workloadPid { args += ["--pid", String(pid)] }
+        if let record = options.runRecord { args += ["--run-record", record] }
+        if let lock = options.lockPath { args += ["--lock", lock] }
+        return args
     }
 
     /// The watcher's body. Returns true when the teardown finished in time.

@@ -20,6 +20,10 @@ struct WatchTeardownCommand: ParsableCommand {
     @Flag var existing = false
     @Option var mark: String?
     @Option var lock: String?
+    /// Started while the workload runs (StandbyWatcher): wait on descriptor 3 for the run.
+    @Flag var handover = false
+    @Option var pid: Int32?
+    @Option(name: .customLong("run-record")) var runRecord: String?
 
     func run() throws {
         // The deadline arithmetic downstream needs a sane range, as --teardown-timeout has.
@@ -32,6 +36,14 @@ struct WatchTeardownCommand: ParsableCommand {
         options.existing = existing
         options.mark = mark.flatMap(OwnerMark.init(description:))
         options.lockPath = lock
+        options.workloadPid = pid
+        options.runRecord = runRecord
+        if handover {
+            // No handover (the run ended without needing a watcher, or cleave died): nothing is ours.
+            guard StandbyWatcher.awaitHandover(on: 3) != nil else { throw ExitCode(0) }
+            StandbyWatcher.awaitExit(of: 3, timeout: .milliseconds(200))
+            TeardownWatcher.completeRecord(options)
+        }
         let ok = TeardownWatcher.watch(options)
         throw ExitCode(ok ? 0 : 1)
     }

@@ -1,0 +1,50 @@
+import CleaveCgroups
+import Glibc
+import Logging
+import CleaveSystem
+
+/// The path from the reap to the return when a standby watcher waits (async teardown): two
+/// small reads (cgroup.events; memory.events only after a SIGKILL, for the OOM message), the
+/// record with the status and exit code, one message to the watcher. Everything else (the
+/// helpers' pids, statistics, waiting for the cgroup and removing it) is the watcher's.
+extension Runner {
+    func startStandby(_ placement: CgroupSetup.Placement, workload: Int32, record: String) -> StandbyWatcher? {
+        var options = TeardownWatcher.Options(cgroupPath: placement.cgroup.path, timeout: request.teardownTimeout,
+                                              keepCgroup: request.keepCgroup, stateFile: request.stateFile, log: events)
+        options.existing = !placement.owned
+        options.mark = placement.mark
+        options.record = request.keepCgroup ? nil : record
+        options.lockPath = RunState.absolute(RunState.lockPath(forRecord: record))
+        options.workloadPid = workload
+        options.runRecord = record
+        do {
+            return try StandbyWatcher.start(options)
+        } catch {
+            // Not fatal: the watcher is then started after the exit, as without a standby.
+            logger.debug("no standby watcher", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// False when the cgroup is already empty, gone or unreadable, or the watcher is gone:
+    /// the caller then finishes the run itself (the full path, which also says why).
+    func handOver(to standby: StandbyWatcher, status: ExitStatus, state: inout RunState, record: String,
+                  cgroup: Cgroup, lock: OwnerLock) -> Bool {
+        guard let text = try? cgroup.read("cgroup.events"), let events = try? StatParsers.flatKeyed(text),
+              events["populated"] == 1 else { return false }
+        if events["frozen"] == 1 {
+            Console.warning("cgroup \(cgroup.path) is frozen (cgroup.freeze set outside cleave): its teardown cannot finish until it is thawed; the watcher kills it after --teardown-timeout (\(request.teardownTimeout.seconds) s)")
+        }
+        switch status {
+        case .exited(let code): state.exitCode = code
+        case .signaled(let sig): state.signal = sig; state.exitCode = status.shellCode
+        }
+        if case .signaled(SIGKILL) = status, let memory = try? cgroup.read("memory.events"),
+           let kills = (try? StatParsers.flatKeyed(memory))?["oom_kill"], kills > 0 {
+            Console.error("the workload was killed by the kernel's OOM killer (memory.events oom_kill \(kills), memory.max \(request.limits.memoryMax?.description ?? "unset"))")
+            state.oomKilled = true
+        }
+        try? writeState(state, record: record)
+        return standby.handOver(lock: lock)
+    }
+}

@@ -1,0 +1,102 @@
+import CleaveCgroups
+import Glibc
+import Testing
+import CleaveRuntime
+import CleaveSystem
+import CleaveTestSupport
+
+/// The standby teardown watcher (StandbyWatcher): started while an async run's workload runs,
+/// given the run at the exit; cleave returns with the status written, the watcher finishes.
+@Suite("standby teardown watcher", .enabled(if: TestEnvironment.hasCgroup2, "no cgroup2 mount on this machine"))
+struct StandbyWatcherTests {
+    @Test("a run handed to its standby watcher: status and exit code at the return, removed and complete later")
+    func recordReachesItsFinalState() throws {
+        let path = TestEnvironment.uniqueCgroupPath("standby")
+        defer { TestEnvironment.removeCgroup(path) }
+        let file = "/tmp/cleave-test-standby-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
+        defer { unlink(file) }
+        let stateDir = "/tmp/cleave-test-standby-runs-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { TestEnvironment.removeTree(stateDir) }
+        let cgroup = try Cgroup(mount: #require(TestEnvironment.mount), path: path)
+        // The workload outlives the standby delay; a background sleep keeps the cgroup populated
+        // after the exit, so the run is the watcher's.
+        let run = try ChildProcess([TestEnvironment.cleave, "run", "--teardown", "async", "--cgroup", path, "--state-file", file,
+                                    "--", "sh", "-c", "sleep 1 >/dev/null 2>&1 & echo started; sleep 0.5; exit 3"],
+                                   environment: ["CLEAVE_STATE_DIR": stateDir])
+        #expect(run.readLine() == "started")
+        // Started before the exit (only a standby has --handover), and it still holds the run after it.
+        let watcher = try #require(Self.standbyWatcher(for: cgroup), "a standby watcher should wait while the workload runs")
+        let result = try run.wait()
+        #expect(result.status == 3, "stderr: \(result.stderr)")
+        // What cleave writes before it returns.
+        let atExit = try RunState.read(from: file)
+        #expect(atExit.exitCode == 3 && atExit.signal == nil)
+        #expect(atExit.status == .stopped || atExit.status == .removed)
+        #expect(atExit.exitedAt != nil)
+        // What the watcher adds: the statistics, then the removal; the record and lock go.
+        #expect(TestEnvironment.eventually(timeout: 15) { (try? RunState.read(from: file))?.status == .removed },
+                "the watcher should bring the state file to removed")
+        let final = try RunState.read(from: file)
+        #expect(final.exitCode == 3 && final.cgroupRemovedAt != nil && final.teardownTimedOut == false)
+        #expect(final.oomKilled == false || !TestEnvironment.hasMemoryController, "the watcher should record the OOM count")
+        #expect(!cgroup.exists)
+        let record = RunState.recordPath(id: atExit.id, supervisorPid: run.pid, directory: stateDir)
+        #expect(TestEnvironment.eventually(timeout: 10) {
+            access(record, F_OK) != 0 && access(RunState.lockPath(forRecord: record), F_OK) != 0
+        }, "the record and its lock should be removed")
+        #expect(TestEnvironment.eventually(timeout: 10) { !ProcFS.isAlive(watcher) })
+    }
+
+    static func files(in directory: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// The `cleave __watch-teardown --handover` waiting on `cgroup`, within 10 s.
+    static func standbyWatcher(for cgroup: Cgroup) -> Int32? {
+        var found: Int32?
+        _ = TestEnvironment.eventually(timeout: 10) {
+            found = ProcFS.allPids().first { pid in
+                let args = (FileIO.read("/proc/\(pid)/cmdline") ?? "").split(separator: "\0").map(String.init)
+                return args.count > 3 && args[1] == "__watch-teardown" && args.contains(cgroup.path)
+                    && args.contains("--handover") && ProcFS.isAlive(pid)
+            }
+            return found != nil
+        }
+        return found
+    }
+
+    @Test("cleave SIGKILLed while its workload runs: the standby watcher ends without the run (left for gc)")
+    func standbyEnds() throws {
+        let path = TestEnvironment.uniqueCgroupPath("standby-kill")
+        defer { TestEnvironment.removeCgroup(path) }
+        let stateDir = "/tmp/cleave-test-standby-runs-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { TestEnvironment.removeTree(stateDir) }
+        let cgroup = try Cgroup(mount: #require(TestEnvironment.mount), path: path)
+        let run = try ChildProcess([TestEnvironment.cleave, "run", "--teardown", "async", "--cgroup", path,
+                                    "--", "sh", "-c", "echo started; exec sleep 300"],
+                                   environment: ["CLEAVE_STATE_DIR": stateDir])
+        #expect(run.readLine() == "started")
+        let watcher = Self.standbyWatcher(for: cgroup)
+        #expect(watcher != nil, "a standby watcher should wait while the workload runs")
+        kill(run.pid, SIGKILL)
+        // Only the exit: the orphaned sleep keeps cleave's stdout open.
+        #expect(run.exitStatus(timeout: 10) != nil)
+        // The lock was never handed over: the watcher ends and touches nothing (gc's job).
+        if let watcher { #expect(TestEnvironment.eventually(timeout: 10) { !ProcFS.isAlive(watcher) }) }
+        #expect(cgroup.exists, "the orphaned workload's cgroup is left for cleave gc")
+        // Nobody holds the run's lock any more: gc may take it.
+        let locks = Self.files(in: stateDir).filter { $0.hasSuffix(".lock") && $0 != "cgroup-setup.lock" }
+        #expect(locks.count == 1, "locks: \(locks)")
+        for lock in locks {
+            #expect(TestEnvironment.eventually(timeout: 10) { !OwnerLock.isHeld(stateDir + "/" + lock) }, "\(lock) is still held")
+        }
+        try? cgroup.remove(killFirst: true, timeout: .seconds(10))
+    }
+}
