@@ -43,6 +43,15 @@ def rss_kb(pid):
     return None
 
 
+def is_watcher(pid):
+    """cleave's teardown watcher (`cleave __watch-teardown`), started beside the workload."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"__watch-teardown" in f.read().split(b"\0")
+    except OSError:
+        return False
+
+
 def children(pid):
     out = []
     try:
@@ -386,7 +395,8 @@ class RealRun:
             # The program: this script's child (preload alone) or cleave's.
             workload = proc.pid
             if self.variant != "preload-only":
-                kids = [c for c in children(proc.pid) if not (comm(c) or "").startswith(HELPER_PREFIX)]
+                kids = [c for c in children(proc.pid)
+                        if not (comm(c) or "").startswith(HELPER_PREFIX) and not is_watcher(c)]
                 if len(kids) != 1:
                     raise RuntimeError(f"expected one program under cleave, found {kids}")
                 workload = kids[0]
