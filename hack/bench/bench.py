@@ -409,8 +409,16 @@ class RealRun:
             return figures(t0, now(), helper)
         finally:
             if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+                # A failed run: end the program itself, so that cleave reaps it and removes
+                # its cgroup (a SIGKILLed cleave would leave the program running).
+                for c in children(proc.pid):
+                    if not (comm(c) or "").startswith(HELPER_PREFIX) and not is_watcher(c):
+                        os.kill(c, signal.SIGKILL)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
 
 def free_port():
