@@ -383,6 +383,9 @@ static void check_release(struct checker *c) {
     CHECK(c, "madvise(MADV_DONTNEED) by the release workers", __NR_madvise, U, U, K(MADV_DONTNEED), K(0), K(0), K(0), MUST_PASS, 0);
     CHECK(c, "exit by a release worker", __NR_exit, K(0), U, U, U, U, U, MUST_PASS, 0);
     CHECK(c, "wait4 by the helper", __NR_wait4, K(-1), K(0), K(WALL), K(0), K(0), K(0), MUST_PASS, 0);
+    /* A worker that cannot lower its priority frees at the normal one. */
+    CHECK(c, "sched_setscheduler(SCHED_IDLE) by a release worker", __NR_sched_setscheduler, K(0), K(SCHED_IDLE), U, K(0),
+          K(0), K(0), ANY_ERRNO, 0);
 }
 
 int inject_filters_pass(const struct inject_filters *filters, const struct inject_plan *plan, char *why, size_t why_size) {

@@ -67,12 +67,27 @@
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS), \
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
 
+/* Allows system call nr only when argument a equals va and argument b equals
+ * vb; kills otherwise. */
+#define ALLOW_IF_ARGS(nr, a, va, b, vb) \
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 10), \
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(a)), \
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (va), 0, 7), \
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(a) + 4), \
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 5), \
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(b)), \
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (vb), 0, 3), \
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(b) + 4), \
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1), \
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW), \
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS)
+
 static const struct sock_filter helper_filter[] = {
     HELPER_FILTER_HEAD
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 };
 
-/* With the parallel release (release_workers.c), three more, each as narrow as
+/* With the parallel release (release_workers.c), four more, each as narrow as
  * it can be. The workload can write code into the helper while it runs, so
  * each is judged by what that code could do with it:
  * - madvise, MADV_DONTNEED only: drops pages of the shared address space,
@@ -83,12 +98,15 @@ static const struct sock_filter helper_filter[] = {
  *   no namespace, thread or file-table flag passes, and clone3 (whose flags
  *   are in memory, out of the filter's reach) stays refused. Their number is
  *   bounded by the cgroup's pids.max like the workload's own.
- * - wait4: reaps the helper's own children, the workers. */
+ * - wait4: reaps the helper's own children, the workers.
+ * - sched_setscheduler, only (0, SCHED_IDLE): a worker lowers its own
+ *   priority; no other task's, and no policy but the lowest. */
 static const struct sock_filter release_filter[] = {
     HELPER_FILTER_HEAD
     ALLOW(__NR_wait4),
     ALLOW_IF_ARG(__NR_madvise, 2, 4 /* MADV_DONTNEED */),
     ALLOW_IF_ARG(__NR_clone, 0, 0x00000100 /* CLONE_VM */),
+    ALLOW_IF_ARGS(__NR_sched_setscheduler, 0, 0 /* this task */, 1, 5 /* SCHED_IDLE */),
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 };
 

@@ -3,7 +3,7 @@
 
 /* The parallel release's memory, one private mapping made by the parent
  * before the clone (the helper may not mmap):
- *   [range table][boundaries][jobs] (page-rounded), then per worker 1..N-1
+ *   [range table][queue] (page-rounded), then per worker 1..N-1
  *   [guard page][stack]. */
 
 #define CLEAVE_RELEASE_MAX_WORKERS 64
@@ -19,16 +19,20 @@ struct cleave_release_range {
     unsigned long start, end;
 };
 
-struct cleave_release_job {
+/* The work the helper and its workers share: the ranges, cut into chunks of
+ * `chunk` bytes of their concatenation, each taken by whoever asks first
+ * (`next`, the next chunk's number, is only ever changed atomically). */
+struct cleave_release_queue {
     const struct cleave_release_range *ranges;
     unsigned long count;
-    unsigned long lo, hi; /* the addresses this job frees: [lo, hi) of every range */
+    unsigned long total; /* bytes in all ranges */
+    unsigned long chunk;
+    unsigned long next;
 };
 
 static inline unsigned long cleave_release_header_size(unsigned long page) {
     unsigned long bytes = CLEAVE_RELEASE_TABLE_CAP * sizeof(struct cleave_release_range) +
-                          (CLEAVE_RELEASE_MAX_WORKERS + 1) * sizeof(unsigned long) +
-                          CLEAVE_RELEASE_MAX_WORKERS * sizeof(struct cleave_release_job);
+                          sizeof(struct cleave_release_queue);
     return (bytes + page - 1) / page * page;
 }
 

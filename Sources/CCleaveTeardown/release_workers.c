@@ -18,7 +18,12 @@
 #define RELEASE_THRESHOLD (64UL << 20)
 /* One madvise call at most: a killed worker stops between calls. */
 #define RELEASE_CHUNK (64UL << 20)
+/* What one task takes from the queue at a time. Small enough that a worker
+ * starved of CPU (it runs at SCHED_IDLE, below) holds back little; large
+ * enough that taking one costs nothing next to freeing it (4096 pages). */
+#define QUEUE_CHUNK (16UL << 20)
 #define HUGE_PAGE (2UL << 20)
+#define SCHED_IDLE_POLICY 5
 
 /* clone(CLONE_VM) onto a stack of our own, then fn(arg) and exit with its
  * result: the child cannot return into a C frame of the helper's stack, so
@@ -91,9 +96,44 @@ HELPER_FN static void release_span(const struct cleave_release_range *ranges, un
     }
 }
 
+/* Where byte `offset` of the ranges' concatenation lies, moved up to a 2 MiB
+ * boundary inside its range so that no transparent huge page is split
+ * between two tasks; ~0 past the end. */
+HELPER_FN static unsigned long address_at(const struct cleave_release_queue *q, unsigned long offset) {
+    unsigned long seen = 0;
+    for (unsigned long i = 0; i < q->count; i++) {
+        unsigned long len = q->ranges[i].end - q->ranges[i].start;
+        if (offset < seen + len) {
+            unsigned long at = q->ranges[i].start + (offset - seen);
+            unsigned long up = (at + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+            return up < q->ranges[i].end ? up : q->ranges[i].end;
+        }
+        seen += len;
+    }
+    return ~0UL;
+}
+
+/* Takes chunks until none is left. */
+HELPER_FN static void drain(struct cleave_release_queue *q) {
+    for (;;) {
+        unsigned long k = __atomic_fetch_add(&q->next, 1, __ATOMIC_RELAXED);
+        if (k >= q->total / q->chunk + 1) return;
+        unsigned long lo = k == 0 ? 0 : address_at(q, k * q->chunk);
+        if (lo == ~0UL) return;
+        release_span(q->ranges, q->count, lo, address_at(q, (k + 1) * q->chunk));
+    }
+}
+
+/* A worker frees only with CPU time nobody else wants (SCHED_IDLE): the
+ * helper, at the workload's own priority, guarantees the release the pace of
+ * a single-threaded exit, and the supervisor returning the exit status, the
+ * manager and the node's other work are never queued behind the extra
+ * workers. If the filter of an injected target refuses the call, the worker
+ * frees at normal priority. */
 HELPER_FN static int release_worker(void *arg) {
-    const struct cleave_release_job *job = arg;
-    release_span(job->ranges, job->count, job->lo, job->hi);
+    int param[4] = {0, 0, 0, 0}; /* struct sched_param: priority 0 */
+    raw_syscall3(__NR_sched_setscheduler, 0, SCHED_IDLE_POLICY, param);
+    drain(arg);
     return 0;
 }
 
@@ -242,24 +282,6 @@ HELPER_FN static void read_maps(int maps_fd, struct range_table *t) {
     }
 }
 
-/* Where job k's addresses start: k/n of the bytes, moved up to a 2 MiB
- * boundary inside its range so that no transparent huge page is split. */
-HELPER_FN static unsigned long boundary(const struct range_table *t, int k, int n) {
-    if (k == 0) return 0;
-    if (k == n) return ~0UL;
-    unsigned long target = t->total / (unsigned long)n * (unsigned long)k, seen = 0;
-    for (unsigned long i = 0; i < t->count; i++) {
-        unsigned long len = t->ranges[i].end - t->ranges[i].start;
-        if (target < seen + len) {
-            unsigned long at = t->ranges[i].start + (target - seen);
-            unsigned long up = (at + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-            return up < t->ranges[i].end ? up : t->ranges[i].end;
-        }
-        seen += len;
-    }
-    return ~0UL;
-}
-
 HELPER_FN void cleave_release_parallel(const struct cleave_release_args *release, int maps_fd, int self_pid) {
     int workers = release->workers;
     unsigned long region = release->region, page = release->page;
@@ -277,16 +299,13 @@ HELPER_FN void cleave_release_parallel(const struct cleave_release_args *release
     read_maps(maps_fd, &t);
     if (t.total < RELEASE_THRESHOLD) return; /* exit_mmap() alone is as quick */
 
-    unsigned long *bounds = (unsigned long *)(region + CLEAVE_RELEASE_TABLE_CAP * sizeof(struct cleave_release_range));
-    struct cleave_release_job *jobs = (struct cleave_release_job *)(bounds + CLEAVE_RELEASE_MAX_WORKERS + 1);
-    for (int k = 0; k <= workers; k++) bounds[k] = boundary(&t, k, workers);
-    int started[CLEAVE_RELEASE_MAX_WORKERS];
-    for (int k = 0; k < workers; k++) {
-        jobs[k].ranges = t.ranges;
-        jobs[k].count = t.count;
-        jobs[k].lo = bounds[k];
-        jobs[k].hi = bounds[k + 1];
-    }
+    struct cleave_release_queue *q =
+        (struct cleave_release_queue *)(region + CLEAVE_RELEASE_TABLE_CAP * sizeof(struct cleave_release_range));
+    q->ranges = t.ranges;
+    q->count = t.count;
+    q->total = t.total;
+    q->chunk = QUEUE_CHUNK;
+    q->next = 0;
     /* The workers are the helper's children: same mm, same cgroup (their CPU
      * time is charged there), same credentials, no_new_privs and seccomp
      * filter (inherited), every signal blocked, exit signal 0. They keep the
@@ -294,13 +313,12 @@ HELPER_FN void cleave_release_parallel(const struct cleave_release_args *release
      * part of the teardown. */
     for (int k = 1; k < workers; k++) {
         void *top = (void *)(region + cleave_release_guard_offset(k + 1, page));
-        started[k] = cleave_release_clone(CLONE_VM_FLAG, top, release_worker, &jobs[k]) > 0;
+        cleave_release_clone(CLONE_VM_FLAG, top, release_worker, q);
     }
-    /* Its own share, then any worker's that could not start. (No loop that
-     * only zeroes `started`: the compiler would make it a memset call.) */
-    release_worker(&jobs[0]);
-    for (int k = 1; k < workers; k++)
-        if (!started[k]) release_worker(&jobs[k]);
+    /* The helper takes chunks too, at its own priority, until none is left:
+     * whatever the workers did not get to (one that could not start, or was
+     * starved) is freed here. */
+    drain(q);
     /* A worker that dies (killed, or by the filter) is reaped like one that
      * finished: its part is left to exit_mmap(). */
     for (;;) {

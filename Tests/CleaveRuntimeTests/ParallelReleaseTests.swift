@@ -44,6 +44,58 @@ struct ParallelReleaseTests {
         #expect(!ProcFS.isAlive(run.helper))
     }
 
+    @Test("the workers free at SCHED_IDLE, the helper at the workload's own policy")
+    func workersRunIdle() throws {
+        let scratch = try ScratchCgroup("release-idle")
+        let run = try ReleaseFixture.start(["touch", "1024"], in: scratch.cgroup, workers: 2)
+        kill(run.pid, SIGKILL)
+        _ = try run.process.wait(timeout: 30)
+        var policies: [Int32: Int32] = [:]
+        var helperPolicy: Int32 = -1
+        _ = Self.workersSeen(of: run.helper, workload: run.pid) {
+            for child in ProcFS.children(of: run.helper) where policies[child] == nil {
+                let policy = sched_getscheduler(child)
+                if policy >= 0 { policies[child] = policy }
+            }
+            let own = sched_getscheduler(run.helper)
+            if own >= 0 { helperPolicy = own }
+            return (try? scratch.cgroup.isPopulated()) == false
+        }
+        #expect(!policies.isEmpty, "no worker seen")
+        // A worker seen before its first instruction still has the helper's policy: at least one is idle.
+        let schedIdle: Int32 = 5 // SCHED_IDLE (Glibc's module leaves it out)
+        #expect(policies.values.contains(schedIdle), "worker policies: \(policies)")
+        #expect(helperPolicy == SCHED_OTHER, "the helper's policy: \(helperPolicy)")
+    }
+
+    @Test("a worker that gets no CPU holds back at most a chunk: with the worker stopped, the helper frees the rest, waits, and the release ends once the worker runs")
+    func starvedWorkerHoldsBackAChunk() throws {
+        let scratch = try ScratchCgroup("release-starved")
+        let run = try ReleaseFixture.start(["touch", "1024"], in: scratch.cgroup, workers: 2)
+        kill(run.pid, SIGKILL)
+        _ = try run.process.wait(timeout: 30)
+        // A SIGSTOPped worker is what a SCHED_IDLE worker on a busy CPU looks like, for as long as it lasts.
+        var worker: Int32?
+        #expect(TestEnvironment.eventually(timeout: 30) {
+            worker = ProcFS.children(of: run.helper).first { ProcFS.comm($0) == "cleanup/\(run.pid)" }
+            if let worker { kill(worker, SIGSTOP) }
+            return worker != nil || !ProcFS.isAlive(run.helper)
+        })
+        let stopped = try #require(worker, "no worker appeared before the helper left")
+        defer { kill(stopped, SIGCONT) }
+        // The helper has taken every chunk left and waits for its worker (wait4 is system call 61).
+        let waiting = TestEnvironment.eventually(timeout: 30) {
+            FileIO.read("/proc/\(run.helper)/syscall")?.hasPrefix("61 ") == true
+        }
+        #expect(waiting, "the helper should end up waiting for the stopped worker")
+        let rssKiB = Int(ProcFS.status(run.helper, field: "VmRSS")?.split(separator: " ").first ?? "") ?? -1
+        // Of 1 GiB touched, what is left resident is the worker's one chunk (16 MiB) at most, and the fixture's own pages.
+        #expect(rssKiB >= 0 && rssKiB < 48 * 1024, "resident while the worker is stopped: \(rssKiB) KiB")
+        kill(stopped, SIGCONT)
+        #expect(TestEnvironment.eventually(timeout: 30) { (try? scratch.cgroup.isPopulated()) == false })
+        #expect(!ProcFS.isAlive(run.helper))
+    }
+
     @Test("a worker killed with SIGKILL while it frees: the helper still exits and the cgroup empties")
     func killedWorkerDoesNotHangTheHelper() throws {
         let scratch = try ScratchCgroup("release-kill")

@@ -28,11 +28,13 @@ struct StandbyWatcherTests {
         let watcher = try #require(Self.standbyWatcher(for: cgroup), "a standby watcher should wait while the workload runs")
         let result = try run.wait()
         #expect(result.status == 3, "stderr: \(result.stderr)")
-        // What cleave writes before it returns.
+        // The end cleave handed over, written by the watcher once cleave has exited.
+        #expect(TestEnvironment.eventually(timeout: 10) {
+            (try? RunState.read(from: file)).map { $0.exitCode == 3 && $0.exitedAt != nil } ?? false
+        }, "the watcher should write the exit code cleave handed it")
         let atExit = try RunState.read(from: file)
         #expect(atExit.exitCode == 3 && atExit.signal == nil)
         #expect(atExit.status == .stopped || atExit.status == .removed)
-        #expect(atExit.exitedAt != nil)
         // What the watcher adds: the statistics, then the removal; the record and lock go.
         #expect(TestEnvironment.eventually(timeout: 15) { (try? RunState.read(from: file))?.status == .removed },
                 "the watcher should bring the state file to removed")
@@ -45,6 +47,51 @@ struct StandbyWatcherTests {
             access(record, F_OK) != 0 && access(RunState.lockPath(forRecord: record), F_OK) != 0
         }, "the record and its lock should be removed")
         #expect(TestEnvironment.eventually(timeout: 10) { !ProcFS.isAlive(watcher) })
+    }
+
+    @Test("a SIGKILLed workload: the watcher records the signal and 137 that cleave handed it")
+    func signalReachesTheRecord() throws {
+        let path = TestEnvironment.uniqueCgroupPath("standby-kill")
+        defer { TestEnvironment.removeCgroup(path) }
+        let file = "/tmp/cleave-test-standby-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
+        defer { unlink(file) }
+        let stateDir = "/tmp/cleave-test-standby-runs-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { TestEnvironment.removeTree(stateDir) }
+        let cgroup = try Cgroup(mount: #require(TestEnvironment.mount), path: path)
+        let run = try ChildProcess([TestEnvironment.cleave, "run", "--teardown", "async", "--cgroup", path, "--state-file", file,
+                                    "--", "sh", "-c", "sleep 1 >/dev/null 2>&1 & echo started; exec sleep 30"],
+                                   environment: ["CLEAVE_STATE_DIR": stateDir])
+        #expect(run.readLine() == "started")
+        _ = try #require(Self.standbyWatcher(for: cgroup), "a standby watcher should wait while the workload runs")
+        var workload: Int32?
+        _ = TestEnvironment.eventually(timeout: 5) {
+            workload = (try? RunState.read(from: file)).flatMap { $0.status == .running ? $0.pid : nil }
+            return workload != nil
+        }
+        kill(try #require(workload, "the state file should name the running workload"), SIGKILL)
+        let result = try run.wait()
+        #expect(result.status == 137, "stderr: \(result.stderr)")
+        #expect(TestEnvironment.eventually(timeout: 10) {
+            (try? RunState.read(from: file)).map { $0.signal == SIGKILL && $0.exitCode == 137 && $0.exitedAt != nil } ?? false
+        }, "the watcher should write the signal cleave handed it")
+        #expect(TestEnvironment.eventually(timeout: 15) { (try? RunState.read(from: file))?.status == .removed })
+    }
+
+    @Test("the handover message: the workload's end round-trips; anything else is no handover")
+    func handoverMessage() {
+        let cases: [StandbyWatcher.Handover] = [
+            .init(status: .exited(0), exitedAt: 1_764_950_400.25, oomKilled: false),
+            .init(status: .exited(255), exitedAt: 1, oomKilled: false),
+            .init(status: .signaled(SIGKILL), exitedAt: 1_764_950_400.123456, oomKilled: true),
+        ]
+        for handover in cases {
+            #expect(StandbyWatcher.Handover(message: handover.message[...]) == handover)
+        }
+        for bad in ["", "cleave-handover-1", "cleave-handover-2 exit 0 1.0", "cleave-handover-2 exit 300 1.0 -",
+                    "cleave-handover-2 signal 0 1.0 -", "cleave-handover-2 quit 1 1.0 -", "cleave-handover-2 exit 0 x -",
+                    "cleave-handover-2 exit 0 1.0 oom extra", "cleave-handover-2 exit 0 1.0 yes"] {
+            #expect(StandbyWatcher.Handover(message: Array(bad.utf8)[...]) == nil, "\(bad)")
+        }
     }
 
     static func files(in directory: String) -> [String] {

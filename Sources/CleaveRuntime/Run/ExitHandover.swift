@@ -4,9 +4,9 @@ import Logging
 import CleaveSystem
 
 /// The path from the reap to the return when a standby watcher waits (async teardown): two
-/// small reads (cgroup.events; memory.events only after a SIGKILL, for the OOM message), the
-/// record with the status and exit code, one message to the watcher. Everything else (the
-/// helpers' pids, statistics, waiting for the cgroup and removing it) is the watcher's.
+/// small reads (cgroup.events; memory.events only after a SIGKILL, for the OOM message) and
+/// one message to the watcher with the status. Everything else (the record, the helpers'
+/// pids, statistics, waiting for the cgroup and removing it) is the watcher's.
 extension Runner {
     func startStandby(_ placement: CgroupSetup.Placement, workload: Int32, record: String) -> StandbyWatcher? {
         var options = TeardownWatcher.Options(cgroupPath: placement.cgroup.path, timeout: request.teardownTimeout,
@@ -44,7 +44,8 @@ extension Runner {
             Console.error("the workload was killed by the kernel's OOM killer (memory.events oom_kill \(kills), memory.max \(request.limits.memoryMax?.description ?? "unset"))")
             state.oomKilled = true
         }
-        try? writeState(state, record: record)
-        return standby.handOver(lock: lock)
+        let handover = StandbyWatcher.Handover(status: status, exitedAt: state.exitedAt ?? Clock.wallSeconds(),
+                                               oomKilled: state.oomKilled == true)
+        return standby.handOver(handover, lock: lock)
     }
 }

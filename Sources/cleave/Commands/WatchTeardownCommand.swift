@@ -40,9 +40,9 @@ struct WatchTeardownCommand: ParsableCommand {
         options.runRecord = runRecord
         if handover {
             // No handover (the run ended without needing a watcher, or cleave died): nothing is ours.
-            guard StandbyWatcher.awaitHandover(on: 3) != nil else { throw ExitCode(0) }
+            guard let received = StandbyWatcher.awaitHandover(on: 3) else { throw ExitCode(0) }
             StandbyWatcher.awaitExit(of: 3, timeout: .milliseconds(200))
-            TeardownWatcher.completeRecord(options)
+            TeardownWatcher.completeRecord(options, handover: received.handover)
         }
         let ok = TeardownWatcher.watch(options)
         throw ExitCode(ok ? 0 : 1)
