@@ -13,8 +13,11 @@ config=${1:-debug}
 # cannot reach a static program, so `cleave probe`, the workload of `cleave
 # verify` and of the benchmark, would get no teardown helper. Debug (and so
 # the tests) stays dynamic.
+# --disable-local-rpath: no RUNPATH $ORIGIN (nothing of cleave's is a shared library), so the
+# dynamic loader does not look for libc, libm and the rest in some twenty hwcaps
+# directories beside the binary at every start.
 static=()
-[ "$config" = debug ] || static=(--static-swift-stdlib)
+[ "$config" = debug ] || static=(--static-swift-stdlib --disable-local-rpath)
 if [ "$config" = debug ]; then swift build -c debug --build-tests >&2; else swift build -c "$config" "${static[@]}" >&2; fi
 bin=$(swift build -c "$config" "${static[@]}" --show-bin-path)
 

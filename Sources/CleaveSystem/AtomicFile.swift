@@ -1,12 +1,13 @@
+import CCleaveSystem
 import Glibc
 
 /// How cleave writes every file it leaves for others (run records, --state-file, hook records
 /// and reports, prepare's output) and appends to its event log, so that whoever can write in
 /// the directory cannot redirect the write (as runc writes its state.json):
 /// - a file is written to a fresh temporary name created with O_CREAT|O_EXCL|O_NOFOLLOW
-///   relative to a descriptor of its directory, then renamed over the final name in that same
-///   directory. A symlink planted at the temporary name makes the create fail (EEXIST: another
-///   name is tried); one planted at the final name is replaced, never followed.
+///   relative to a descriptor of its directory, then put in place of the final name in that
+///   same directory. A symlink planted at the temporary name makes the create fail (EEXIST:
+///   another name is tried); one planted at the final name is replaced, never followed.
 /// - the log is opened O_APPEND|O_NOFOLLOW and must be a regular file with one link, owned
 ///   by root or the caller: a planted symlink, hard link, FIFO or someone else's file is refused.
 public enum AtomicFile {
@@ -37,11 +38,30 @@ public enum AtomicFile {
             throw CleaveError.system(context: "cannot write \(Escaped.text(path)): write", err)
         }
         close(fd)
+        if try replaceByExchange(dir, temporary, name, directory: directory, path: path) { return }
         guard renameat(dir, temporary, dir, name) == 0 else {
             let err = failure("rename into", directory, for: path)
             unlinkat(dir, temporary, 0)
             throw err
         }
+    }
+
+    /// Replaces an existing `name` by exchanging it with `temporary`, then removes the old
+    /// file under the temporary name. A rename over an existing file makes ext4 (auto_da_alloc,
+    /// its default) start writing the new file out before it returns: 0.2–2 ms on this
+    /// project's machines, where /run is ext4, against 0.06 ms for the exchange. Readers see the
+    /// old file or the new one, never neither. False when there is nothing to replace (ENOENT)
+    /// or the file system cannot exchange: the caller renames.
+    private static func replaceByExchange(_ dir: Int32, _ temporary: String, _ name: String,
+                                          directory: String, path: String) throws -> Bool {
+        guard cleave_rename_exchange(dir, temporary, name) == 0 else { return false }
+        if unlinkat(dir, temporary, 0) == 0 { return true }
+        // What was at the final name cannot be unlinked as a file (a directory): put it back and
+        // fail as a rename over it would have.
+        let code = errno
+        if cleave_rename_exchange(dir, temporary, name) == 0 { unlinkat(dir, temporary, 0) }
+        throw CleaveError.system(context: "cannot write \(Escaped.text(path)): replace in \(Escaped.text(directory))",
+                                 SystemError("unlinkat", path: directory, errno: code))
     }
 
     /// Appends `bytes` in one write(2) (O_APPEND: concurrent writers never interleave inside it).
