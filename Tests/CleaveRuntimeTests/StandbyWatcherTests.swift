@@ -28,13 +28,17 @@ struct StandbyWatcherTests {
         let watcher = try #require(Self.standbyWatcher(for: cgroup), "a standby watcher should wait while the workload runs")
         let result = try run.wait()
         #expect(result.status == 3, "stderr: \(result.stderr)")
-        // The end cleave handed over, written by the watcher once cleave has exited.
-        #expect(TestEnvironment.eventually(timeout: 10) {
-            (try? RunState.read(from: file)).map { $0.exitCode == 3 && $0.exitedAt != nil } ?? false
-        }, "the watcher should write the exit code cleave handed it")
+        // The --state-file has the end when cleave returns.
         let atExit = try RunState.read(from: file)
         #expect(atExit.exitCode == 3 && atExit.signal == nil)
         #expect(atExit.status == .stopped || atExit.status == .removed)
+        #expect(atExit.exitedAt != nil)
+        // The run's record gets it from the watcher (unless the watcher has already removed it).
+        let record = RunState.recordPath(id: atExit.id, supervisorPid: run.pid, directory: stateDir)
+        #expect(TestEnvironment.eventually(timeout: 10) {
+            guard let state = try? RunState.read(from: record) else { return access(record, F_OK) != 0 }
+            return state.exitCode == 3 && state.exitedAt != nil
+        }, "the watcher should write the exit code cleave handed it into the record")
         // What the watcher adds: the statistics, then the removal; the record and lock go.
         #expect(TestEnvironment.eventually(timeout: 15) { (try? RunState.read(from: file))?.status == .removed },
                 "the watcher should bring the state file to removed")
@@ -42,14 +46,13 @@ struct StandbyWatcherTests {
         #expect(final.exitCode == 3 && final.cgroupRemovedAt != nil && final.teardownTimedOut == false)
         #expect(final.oomKilled == false || !TestEnvironment.hasMemoryController, "the watcher should record the OOM count")
         #expect(!cgroup.exists)
-        let record = RunState.recordPath(id: atExit.id, supervisorPid: run.pid, directory: stateDir)
         #expect(TestEnvironment.eventually(timeout: 10) {
             access(record, F_OK) != 0 && access(RunState.lockPath(forRecord: record), F_OK) != 0
         }, "the record and its lock should be removed")
         #expect(TestEnvironment.eventually(timeout: 10) { !ProcFS.isAlive(watcher) })
     }
 
-    @Test("a SIGKILLed workload: the watcher records the signal and 137 that cleave handed it")
+    @Test("a SIGKILLed workload: the --state-file has signal 9 and 137 at the return; the watcher writes them into the run's record")
     func signalReachesTheRecord() throws {
         let path = TestEnvironment.uniqueCgroupPath("standby-kill")
         defer { TestEnvironment.removeCgroup(path) }
@@ -59,7 +62,7 @@ struct StandbyWatcherTests {
         defer { TestEnvironment.removeTree(stateDir) }
         let cgroup = try Cgroup(mount: #require(TestEnvironment.mount), path: path)
         let run = try ChildProcess([TestEnvironment.cleave, "run", "--teardown", "async", "--cgroup", path, "--state-file", file,
-                                    "--", "sh", "-c", "sleep 1 >/dev/null 2>&1 & echo started; exec sleep 30"],
+                                    "--", "sh", "-c", "sleep 3 >/dev/null 2>&1 & echo started; exec sleep 30"],
                                    environment: ["CLEAVE_STATE_DIR": stateDir])
         #expect(run.readLine() == "started")
         _ = try #require(Self.standbyWatcher(for: cgroup), "a standby watcher should wait while the workload runs")
@@ -71,9 +74,13 @@ struct StandbyWatcherTests {
         kill(try #require(workload, "the state file should name the running workload"), SIGKILL)
         let result = try run.wait()
         #expect(result.status == 137, "stderr: \(result.stderr)")
+        let atExit = try RunState.read(from: file)
+        #expect(atExit.signal == SIGKILL && atExit.exitCode == 137, "the --state-file at cleave's return")
+        // The run's record: written by the watcher (the background sleep keeps it for 3 s).
+        let record = RunState.recordPath(id: atExit.id, supervisorPid: run.pid, directory: stateDir)
         #expect(TestEnvironment.eventually(timeout: 10) {
-            (try? RunState.read(from: file)).map { $0.signal == SIGKILL && $0.exitCode == 137 && $0.exitedAt != nil } ?? false
-        }, "the watcher should write the signal cleave handed it")
+            (try? RunState.read(from: record)).map { $0.signal == SIGKILL && $0.exitCode == 137 && $0.exitedAt != nil } ?? false
+        }, "the watcher should write the signal cleave handed it into the record")
         #expect(TestEnvironment.eventually(timeout: 15) { (try? RunState.read(from: file))?.status == .removed })
     }
 

@@ -4,9 +4,10 @@ import Logging
 import CleaveSystem
 
 /// The path from the reap to the return when a standby watcher waits (async teardown): two
-/// small reads (cgroup.events; memory.events only after a SIGKILL, for the OOM message) and
-/// one message to the watcher with the status. Everything else (the record, the helpers'
-/// pids, statistics, waiting for the cgroup and removing it) is the watcher's.
+/// small reads (cgroup.events; memory.events only after a SIGKILL, for the OOM message), the
+/// --state-file when one was asked for, and one message to the watcher with the status.
+/// Everything else (the run's record, the helpers' pids, statistics, waiting for the cgroup
+/// and removing it) is the watcher's.
 extension Runner {
     func startStandby(_ placement: CgroupSetup.Placement, workload: Int32, record: String) -> StandbyWatcher? {
         var options = TeardownWatcher.Options(cgroupPath: placement.cgroup.path, timeout: request.teardownTimeout,
@@ -44,6 +45,9 @@ extension Runner {
             Console.error("the workload was killed by the kernel's OOM killer (memory.events oom_kill \(kills), memory.max \(request.limits.memoryMax?.description ?? "unset"))")
             state.oomKilled = true
         }
+        // A --state-file is the caller's to read the moment cleave returns: it gets the end now.
+        // The run's record (under RunState.directory) gets it from the watcher.
+        if let path = request.stateFile { try? state.write(to: path) }
         let handover = StandbyWatcher.Handover(status: status, exitedAt: state.exitedAt ?? Clock.wallSeconds(),
                                                oomKilled: state.oomKilled == true)
         return standby.handOver(handover, lock: lock)

@@ -166,11 +166,12 @@ public struct Runner {
         }
         state.oomKilled = stats?.oomKill.map { $0 > 0 }
         state.helperPids = TeardownHelpers.helpers(of: workload.pid, among: stats?.processes ?? [])
-        try? writeState(state, record: record)
-
         // The record stays while someone may still act on the cgroup: the watcher removes it
-        // when the teardown ends, and a kept cgroup keeps it (gc leaves both alone).
-        let finish = finishTeardown(setup, state: &state, record: record, lock: lock)
+        // when the teardown ends, and a kept cgroup keeps it (gc leaves both alone). A cgroup
+        // removed right now takes its record with it: that one is not rewritten first.
+        let populated = (try? cgroup.isPopulated()) ?? false
+        if populated || request.keepCgroup || !setup.owned { try? writeState(state, record: record) }
+        let finish = finishTeardown(setup, populated: populated, state: &state, record: record, lock: lock)
         lockHandedOver = finish.watcher
         keepRecord = finish.keepRecord || request.keepCgroup
         try? request.hooks?.run(.poststop, pid: nil)
@@ -227,10 +228,9 @@ public struct Runner {
     /// the detached watcher; either way cleave returns without waiting.
     /// keepRecord: the run's record must stay (the watcher or `cleave gc` removes it);
     /// watcher: a watcher was started and holds the run's lock from now on.
-    private func finishTeardown(_ placement: CgroupSetup.Placement, state: inout RunState, record: String,
+    private func finishTeardown(_ placement: CgroupSetup.Placement, populated: Bool, state: inout RunState, record: String,
                                 lock: OwnerLock) -> (keepRecord: Bool, watcher: Bool) {
         let cgroup = placement.cgroup
-        let populated = (try? cgroup.isPopulated()) ?? false
         if !populated {
             if request.keepCgroup || !placement.owned {
                 placement.releaseMark()
@@ -242,6 +242,7 @@ public struct Runner {
                     try? writeState(state, record: nil)
                 } catch {
                     Console.warning("could not remove cgroup \(cgroup.path): \(error); it is left for 'cleave gc'")
+                    try? writeState(state, record: record)
                     return (true, false)
                 }
             }
