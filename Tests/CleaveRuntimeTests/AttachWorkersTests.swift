@@ -12,10 +12,10 @@ import CleaveTestSupport
 @Suite("cleave attach: the injected helper's parallel release", .serialized,
        .enabled(if: getuid() == 0 && TestEnvironment.hasCgroup2, "needs root and cgroup2"))
 struct AttachWorkersTests {
-    @Test("with --teardown-workers 2, a static program holding 256 MiB alone in its cgroup: at its death a worker named cleanup/<pid>, the helper's child in that cgroup, frees beside the helper; then the helper exits and the cgroup empties")
+    @Test("with --teardown-workers 2, a static program holding 1 GiB alone in its cgroup: at its death a worker named cleanup/<pid>, the helper's child in that cgroup, frees beside the helper; then the helper exits and the cgroup empties")
     func workersFreeAndLeave() throws {
         let scratch = try ScratchCgroup("attach-release")
-        let target = try SeccompFixture.start("none", nr: 0, mib: 256, in: scratch.cgroup)
+        let target = try SeccompFixture.start("none", nr: 0, mib: 1024, in: scratch.cgroup)
         let attached = try SeccompFixture.attach(target.pid, ["--teardown-workers", "2"])
         try #require(attached.status == 0, "cleave attach: \(attached.stderr)")
         let report = try #require(attached.report)
