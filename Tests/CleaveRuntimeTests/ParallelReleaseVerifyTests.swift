@@ -15,7 +15,7 @@ import CleaveTestSupport
 struct ParallelReleaseVerifyTests {
     @Test("with 2 workers verify sees one worker beside the helper (4.release-workers); with 1 it sees none and makes no such check")
     func countsWorkers() throws {
-        let two = try runVerify(["--size", "256M", "--mode", "async", "--teardown-workers", "2"])
+        let two = try runVerify(["--size", "1G", "--mode", "async", "--teardown-workers", "2"])
         let async2 = try #require(two.report.mode("async"), "\(two.stderr)")
         #expect(async2.value("teardown_workers_seen") == 1, "\(two.report.summary) \(two.stderr)")
         #expect(async2.status("4.release-workers") == "pass")
