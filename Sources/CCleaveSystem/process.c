@@ -1,6 +1,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdint.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -71,4 +74,35 @@ int cleave_waitid_pidfd(int pidfd, int *status_out, int options) {
     default: *status_out = 0; break;
     }
     return 0;
+}
+
+/* The kernel's struct sched_attr (sched_setattr(2)), of which glibc declares nothing. */
+struct cleave_sched_attr {
+    uint32_t size, policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime, deadline, period;
+};
+
+int cleave_set_fair_slice(unsigned long long slice_ns) {
+    /* Only a plain SCHED_OTHER thread, and at the nice value it has: what a manager chose
+     * (a batch or real-time policy, a nice value) stays as it is. */
+    if (sched_getscheduler(0) != SCHED_OTHER) return 0;
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, 0);
+    if (nice == -1 && errno != 0) return -1;
+    struct cleave_sched_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.size = sizeof attr;
+    attr.policy = SCHED_OTHER;
+    attr.nice = nice;
+    attr.runtime = slice_ns;
+    return (int)syscall(SYS_sched_setattr, 0, &attr, 0);
+}
+
+int cleave_set_sched_idle(int idle) {
+    struct sched_param param;
+    memset(&param, 0, sizeof param);
+    return sched_setscheduler(0, idle ? SCHED_IDLE : SCHED_OTHER, &param);
 }

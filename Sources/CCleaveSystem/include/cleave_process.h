@@ -34,4 +34,13 @@ int cleave_pidfd_send_signal(int pidfd, int sig);
 /* waitid(P_PIDFD); *status_out gets a waitpid(2)-style status word. 0 or -1 with errno. */
 int cleave_waitid_pidfd(int pidfd, int *status_out, int options);
 
+/* sched_setattr(2) of the calling thread: SCHED_OTHER, nice unchanged, and a slice of
+ * `slice_ns` (Linux 6.12's EEVDF custom slice; older kernels ignore it for SCHED_OTHER).
+ * 0 or -1 with errno. */
+int cleave_set_fair_slice(unsigned long long slice_ns);
+
+/* sched_setscheduler(2) of the calling thread to SCHED_IDLE (idle != 0) or back to
+ * SCHED_OTHER (which needs CAP_SYS_NICE). 0 or -1 with errno. */
+int cleave_set_sched_idle(int idle);
+
 #endif

@@ -1,4 +1,5 @@
 import CleaveCgroups
+import CCleaveSystem
 import Glibc
 import Logging
 import CCleaveContract
@@ -110,6 +111,12 @@ public struct Runner {
             throw CommandResolver.failure(failure, command: commandName)
         }
         defer { Glibc.close(workload.pidfd) }
+        // From here cleave only wakes to forward a signal or to return the status, each a few
+        // hundred microseconds of work that the manager waits for; at the workload's death the
+        // helper, woken by the same event, may be on the same CPU. A short EEVDF slice (Linux
+        // 6.12) lets cleave run first instead of after the helper's slice (2 ms seen on this
+        // project's machines). Its share of CPU time is unchanged; older kernels ignore it.
+        _ = cleave_set_fair_slice(Self.supervisorSliceNanoseconds)
         logger.debug("started", metadata: ["pid": "\(workload.pid)", "cgroup": "\(cgroup.path)",
                                            "clone3": "\(workload.placedAtomically)"])
         state.pid = workload.pid
@@ -206,6 +213,9 @@ public struct Runner {
         }
         return held.workload
     }
+
+    /// The supervisor's EEVDF slice once the workload runs: the kernel's shortest (0.1 ms).
+    package static let supervisorSliceNanoseconds: UInt64 = 100_000
 
     package static func isFrozen(_ cgroup: Cgroup) -> Bool {
         guard let text = try? cgroup.read("cgroup.events"), let events = try? StatParsers.flatKeyed(text) else { return false }

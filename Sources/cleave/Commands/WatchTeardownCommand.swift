@@ -41,8 +41,10 @@ struct WatchTeardownCommand: ParsableCommand {
         if handover {
             // No handover (the run ended without needing a watcher, or cleave died): nothing is ours.
             guard let received = StandbyWatcher.awaitHandover(on: 3) else { throw ExitCode(0) }
-            StandbyWatcher.awaitExit(of: 3, timeout: .milliseconds(200))
-            TeardownWatcher.completeRecord(options, handover: received.handover)
+            StandbyWatcher.yieldingToOthers {
+                StandbyWatcher.awaitExit(of: 3, timeout: .milliseconds(200))
+                TeardownWatcher.completeRecord(options, handover: received.handover)
+            }
         }
         let ok = TeardownWatcher.watch(options)
         throw ExitCode(ok ? 0 : 1)
