@@ -1,0 +1,82 @@
+import CleaveCgroups
+import Glibc
+import Testing
+import CleaveRuntime
+import CleaveSystem
+import CleaveTestSupport
+
+/// How cleave runs beside its workload: a short EEVDF slice for the supervisor once the
+/// workload runs (and nothing else of the scheduler changed), SCHED_IDLE for the standby
+/// watcher's bookkeeping.
+@Suite("supervisor and watcher scheduling", .serialized,
+       .enabled(if: getuid() == 0 && TestEnvironment.hasCgroup2, "needs root and cgroup2"))
+struct SupervisorPriorityTests {
+    /// se.slice from /proc/<pid>/sched (Linux 6.6 and later), in ns.
+    static func slice(_ pid: Int32) -> UInt64? {
+        guard let text = FileIO.read("/proc/\(pid)/sched") else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("se.slice") {
+            return line.split(separator: ":").last.flatMap { UInt64($0.filter { $0 != " " }) }
+        }
+        return nil
+    }
+
+    static var kernelTakesCustomSlice: Bool {
+        // 6.12 took sched_attr.sched_runtime as the slice of a SCHED_OTHER task.
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let parts = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        return parts.count == 2 && (parts[0], parts[1]) >= (6, 12)
+    }
+
+    /// cleave run with `prefix` before it, a workload that prints its pid and waits; returns
+    /// (cleave, workload) while it runs.
+    private static func start(_ prefix: [String], path: String) throws -> (ChildProcess, Int32) {
+        let run = try ChildProcess(prefix + [TestEnvironment.cleave, "run", "--teardown", "sync", "--cgroup", path, "--",
+                                             "sh", "-c", "echo $$; exec sleep 30"])
+        let line = try #require(run.readLine(), "no pid from the workload")
+        return (run, try #require(Int32(line)))
+    }
+
+    @Test("cleave's supervisor runs with the 0.1 ms slice once the workload runs; the workload keeps the default")
+    func supervisorSlice() throws {
+        let path = TestEnvironment.uniqueCgroupPath("slice")
+        defer { TestEnvironment.removeCgroup(path) }
+        let (run, workload) = try Self.start([], path: path)
+        defer { kill(workload, SIGKILL); _ = try? run.wait(timeout: 30) }
+        #expect(sched_getscheduler(run.pid) == SCHED_OTHER)
+        if Self.kernelTakesCustomSlice {
+            #expect(TestEnvironment.eventually(timeout: 5) { Self.slice(run.pid) == Runner.supervisorSliceNanoseconds },
+                    "supervisor's slice: \(Self.slice(run.pid).map(String.init) ?? "?")")
+            #expect(Self.slice(workload) != Runner.supervisorSliceNanoseconds, "the workload must keep its own slice")
+        }
+    }
+
+    @Test("a supervisor started at nice 7 stays at nice 7; one started SCHED_BATCH stays batch with its slice")
+    func managerChoiceKept() throws {
+        let path = TestEnvironment.uniqueCgroupPath("slice-nice")
+        defer { TestEnvironment.removeCgroup(path) }
+        let (run, workload) = try Self.start(["/usr/bin/nice", "-n", "7"], path: path)
+        _ = TestEnvironment.eventually(timeout: 5) { Self.slice(run.pid) == Runner.supervisorSliceNanoseconds || !Self.kernelTakesCustomSlice }
+        errno = 0
+        #expect(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(run.pid)) == 7)
+        kill(workload, SIGKILL)
+        _ = try run.wait(timeout: 30)
+
+        let batchPath = TestEnvironment.uniqueCgroupPath("slice-batch")
+        defer { TestEnvironment.removeCgroup(batchPath) }
+        let (batch, batchWorkload) = try Self.start(["/usr/bin/chrt", "--batch", "0"], path: batchPath)
+        defer { kill(batchWorkload, SIGKILL); _ = try? batch.wait(timeout: 30) }
+        usleep(100_000)
+        #expect(sched_getscheduler(batch.pid) == 3 /* SCHED_BATCH */)
+        if Self.kernelTakesCustomSlice { #expect(Self.slice(batch.pid) != Runner.supervisorSliceNanoseconds) }
+    }
+
+    @Test("the standby watcher's bookkeeping runs at SCHED_IDLE and the watcher returns to SCHED_OTHER after it")
+    func watcherYields() throws {
+        var inside: Int32 = -1
+        StandbyWatcher.yieldingToOthers { inside = sched_getscheduler(0) }
+        #expect(inside == 5 /* SCHED_IDLE */)
+        #expect(sched_getscheduler(0) == SCHED_OTHER)
+    }
+}
