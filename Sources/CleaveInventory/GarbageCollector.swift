@@ -217,12 +217,17 @@ package struct GarbageCollector {
 
     enum OwnerStatus { case alive, gone(String), keep }
 
-    /// A run owns its record while its lock is held (by `cleave run` or its watcher).
+    /// A run owns its record while its lock is held (by `cleave run` or its watcher). A kept
+    /// cgroup keeps its record while the cgroup is there; once someone removed it, nothing is
+    /// left for the record to describe.
     private func ownerStatus(_ state: RunState, record: String) -> OwnerStatus {
         let lock = RunState.lockPath(forRecord: record)
         if OwnerLock.isHeld(lock) { return .alive }
-        if state.keepCgroup == true { return .keep }
         let supervisor = state.supervisorPid.map { "supervisor \($0)" } ?? "its cleave run"
+        if state.keepCgroup == true {
+            if Self.isDirectory(state.cgroup) { return .keep }
+            return .gone("its kept cgroup \(state.cgroup) was removed and \(supervisor) is gone (\(lock) is not held)")
+        }
         return .gone("\(supervisor) is gone (\(lock) is not held)")
     }
 }

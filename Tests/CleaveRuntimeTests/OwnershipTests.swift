@@ -89,6 +89,27 @@ struct OwnershipTests {
         #expect(cgroup.exists, "gc leaves a kept cgroup: \(gc.findings)")
     }
 
+    @Test("gc keeps a kept run's record while its cgroup is there, and removes it once someone removed the cgroup")
+    func keptRecordGoesWithItsCgroup() throws {
+        let fx = GCFixture("kept-record")
+        defer { fx.cleanup() }
+        let result = try fx.run("k", ["--keep-cgroup"], ["true"]).wait()
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let cgroup = try fx.cgroup("k")
+        #expect(cgroup.exists)
+        #expect(fx.records().count == 1, "records: \(fx.records())")
+        let kept = try fx.gc()
+        #expect(kept.status == 0 && kept.findings.isEmpty, "gc: \(kept.findings) \(kept.stderr)")
+        #expect(fx.records().count == 1, "the record of a kept cgroup stays")
+        // The cgroup is the user's now: they remove it; the record then describes nothing.
+        #expect(rmdir(cgroup.path) == 0)
+        let gone = try fx.gc()
+        #expect(gone.status == 0, "gc: \(gone.stderr)")
+        #expect(gone.findings.contains { $0.kind == "state" && $0.action == "removed" && $0.detail.contains("kept cgroup") },
+                "findings: \(gone.findings)")
+        #expect(fx.records().isEmpty, "records: \(fx.records())")
+    }
+
     @Test("many runs given the same --cgroup at once: exactly one wins, the others fail with 125 and touch nothing")
     func concurrentRunsOneWins() throws {
         let fx = GCFixture("race")
