@@ -80,16 +80,27 @@ def find_helper(root, timeout=5.0):
 
 def figures(t0, t_reap, helper):
     """Exit latency, release time and teardown start delay of one run: after
-    the reap, watch the helper's resident set (it starts falling when the
-    freeing starts) until the helper is gone (the memory is back)."""
+    the reap, watch the helper's resident set until it starts falling (the
+    freeing has started), then wait on a pidfd until the helper is gone (the
+    memory is back). Sampling to the end would take a CPU from the release it
+    measures: its extra workers run at SCHED_IDLE, on CPU time nothing else
+    wants, and a sampling loop is something else."""
     start_delay, released = None, t_reap
     if helper:
+        try:
+            fd = os.pidfd_open(helper)
+        except OSError:
+            fd = None  # already gone
         base = rss_kb(helper)
         while alive(helper):
             r = rss_kb(helper)
-            if start_delay is None and (r is None or base is None or r < base - 1024):
+            if r is None or base is None or r < base - 1024:
                 start_delay = now() - t_reap
+                break
             time.sleep(0.0002)
+        if fd is not None:
+            select.select([fd], [], [], 600)
+            os.close(fd)
         released = now()
         if start_delay is None:
             start_delay = released - t_reap
