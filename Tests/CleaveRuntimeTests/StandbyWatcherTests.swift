@@ -9,15 +9,30 @@ import CleaveTestSupport
 /// given the run at the exit; cleave returns with the status written, the watcher finishes.
 @Suite("standby teardown watcher", .enabled(if: TestEnvironment.hasCgroup2, "no cgroup2 mount on this machine"))
 struct StandbyWatcherTests {
+    /// A cgroup path, a --state-file and a record directory of one test's own.
+    struct Scratch {
+        let path: String, file: String, stateDir: String, cgroup: Cgroup
+
+        init(_ label: String) throws {
+            let tag = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            path = TestEnvironment.uniqueCgroupPath(label)
+            file = "/tmp/cleave-test-standby-\(tag).json"
+            stateDir = "/tmp/cleave-test-standby-runs-\(tag)"
+            cgroup = try Cgroup(mount: #require(TestEnvironment.mount), path: path)
+        }
+
+        func remove() {
+            TestEnvironment.removeCgroup(path)
+            unlink(file)
+            TestEnvironment.removeTree(stateDir)
+        }
+    }
+
     @Test("a run handed to its standby watcher: status and exit code at the return, removed and complete later")
     func recordReachesItsFinalState() throws {
-        let path = TestEnvironment.uniqueCgroupPath("standby")
-        defer { TestEnvironment.removeCgroup(path) }
-        let file = "/tmp/cleave-test-standby-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
-        defer { unlink(file) }
-        let stateDir = "/tmp/cleave-test-standby-runs-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        defer { TestEnvironment.removeTree(stateDir) }
-        let cgroup = try Cgroup(mount: #require(TestEnvironment.mount), path: path)
+        let scratch = try Scratch("standby")
+        defer { scratch.remove() }
+        let (path, file, stateDir, cgroup) = (scratch.path, scratch.file, scratch.stateDir, scratch.cgroup)
         // The workload outlives the standby delay; a background sleep keeps the cgroup populated
         // after the exit, so the run is the watcher's.
         let run = try ChildProcess([TestEnvironment.cleave, "run", "--teardown", "async", "--cgroup", path, "--state-file", file,
@@ -54,13 +69,9 @@ struct StandbyWatcherTests {
 
     @Test("a SIGKILLed workload: the --state-file has signal 9 and 137 at the return; the watcher writes them into the run's record")
     func signalReachesTheRecord() throws {
-        let path = TestEnvironment.uniqueCgroupPath("standby-kill")
-        defer { TestEnvironment.removeCgroup(path) }
-        let file = "/tmp/cleave-test-standby-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
-        defer { unlink(file) }
-        let stateDir = "/tmp/cleave-test-standby-runs-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        defer { TestEnvironment.removeTree(stateDir) }
-        let cgroup = try Cgroup(mount: #require(TestEnvironment.mount), path: path)
+        let scratch = try Scratch("standby-kill")
+        defer { scratch.remove() }
+        let (path, file, stateDir, cgroup) = (scratch.path, scratch.file, scratch.stateDir, scratch.cgroup)
         let run = try ChildProcess([TestEnvironment.cleave, "run", "--teardown", "async", "--cgroup", path, "--state-file", file,
                                     "--", "sh", "-c", "sleep 3 >/dev/null 2>&1 & echo started; exec sleep 30"],
                                    environment: ["CLEAVE_STATE_DIR": stateDir])
