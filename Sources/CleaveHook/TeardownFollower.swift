@@ -35,6 +35,10 @@ package enum TeardownFollower {
             let stats = try? cgroup.stats()
             peak = max(peak, stats?.memoryPeak ?? 0, stats?.memoryCurrent ?? 0)
         }
+        // Sampled at once, then every 250 ms: memory.peak is the cgroup's own maximum, and one
+        // reading before the exit is what the report relies on when the cgroup is removed
+        // (crun delete) before this process is scheduled after the exit.
+        sample()
         var pfd = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
         while poll(&pfd, 1, 250) == 0 || (pfd.revents == 0) { sample() }
         let exited = Clock.monotonicNanoseconds()
