@@ -23,8 +23,12 @@ enum TeardownScenario {
 
         let workload = try Cgroup(mount: mount, path: root.relativePath + "/w")
         let label = "/" + workload.relativePath
+        // A kept cgroup keeps its run record: in a directory of this test's own, not /run/cleave.
+        let stateDir = "/tmp/cleave-test-agent-teardown-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { TestEnvironment.removeTree(stateDir) }
         let run = try ChildProcess([TestEnvironment.cleave, "run", "--cgroup", workload.relativePath, "--keep-cgroup",
-                                    "--teardown", "async", "--", TestEnvironment.cleave, "probe", "alloc", "256M"], output: .files)
+                                    "--teardown", "async", "--", TestEnvironment.cleave, "probe", "alloc", "256M"],
+                                   environment: ["CLEAVE_STATE_DIR": stateDir], output: .files)
         var probe: Int32?
         _ = TestEnvironment.eventually(timeout: 60) {
             probe = run.stdout.split(separator: "\n").first { $0.hasPrefix("ready ") }.flatMap { Int32($0.dropFirst(6)) }
