@@ -6,8 +6,6 @@
  * when `cleave run` injected a helper at exec, there is a child named
  * cleanup/<pid>: neither gets a second helper. */
 #define _GNU_SOURCE
-#include <dirent.h>
-#include <fcntl.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +15,7 @@
 #include "cleave_contract.h"
 #include "cleave_probe.h"
 #include "cleave_teardown.h"
+#include "../CCleaveTeardown/helper_internal.h"
 
 #define LIBRARY_NAME "libcleave-teardown.so"
 
@@ -49,43 +48,16 @@ static int find_library(struct dl_phdr_info *info, size_t size, void *data) {
     return info->dlpi_name && *info->dlpi_name && is_library(info->dlpi_name, strlen(info->dlpi_name));
 }
 
-static int read_text(const char *path, char *buf, size_t size) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    ssize_t n = read(fd, buf, size - 1);
-    close(fd);
-    if (n < 0) return -1;
-    buf[n] = 0;
-    return (int)n;
-}
-
-/* A child named cleanup/<pid> of any of this process's threads: an injected helper. */
-static int has_helper_child(pid_t self) {
-    char expected[32];
-    snprintf(expected, sizeof expected, CLEAVE_HELPER_NAME_PREFIX "%d\n", (int)self);
-    DIR *tasks = opendir("/proc/self/task");
-    if (!tasks) return 0;
-    int found = 0;
-    struct dirent *t;
-    while (!found && (t = readdir(tasks)) != NULL) {
-        if (t->d_name[0] == '.') continue;
-        char path[300], list[4096];
-        snprintf(path, sizeof path, "/proc/self/task/%s/children", t->d_name);
-        if (read_text(path, list, sizeof list) <= 0) continue;
-        char *save = NULL;
-        for (char *tok = strtok_r(list, " \n", &save); tok && !found; tok = strtok_r(NULL, " \n", &save)) {
-            char comm_path[64], comm[32];
-            snprintf(comm_path, sizeof comm_path, "/proc/%s/comm", tok);
-            found = read_text(comm_path, comm, sizeof comm) > 0 && !strcmp(comm, expected);
-        }
-    }
-    closedir(tasks);
-    return found;
+static int found(pid_t child, void *context) {
+    (void)child;
+    (void)context;
+    return 1;
 }
 
 int cleave_probe_start_helper(void) {
     if (!preload_asked()) return 0;
     if (dl_iterate_phdr(find_library, NULL)) return 0;
-    if (has_helper_child(getpid())) return 0;
+    /* A child named cleanup/<pid>: the helper `cleave run` injected at exec. */
+    if (cleave_each_helper_child(getpid(), found, NULL)) return 0;
     return cleave_teardown_init();
 }

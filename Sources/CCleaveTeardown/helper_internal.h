@@ -92,6 +92,10 @@ void cleave_release_discard(struct cleave_release_args *release);
  * maps_fd: the helper's /proc/self/maps, opened before confinement. */
 void cleave_release_parallel(const struct cleave_release_args *release, int maps_fd, int self_pid);
 
+/* Calls visit(child, context) for each child of this process's threads named
+ * cleanup/<self>, until one returns nonzero; returns that value (0: none did). */
+int cleave_each_helper_child(pid_t self, int (*visit)(pid_t child, void *context), void *context);
+
 /* Reaps helpers of earlier images of this process (children named
  * cleanup/<self>) that have already exited; they leave on their own at exec. */
 void cleave_reap_previous_helpers(pid_t self);

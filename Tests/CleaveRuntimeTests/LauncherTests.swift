@@ -99,6 +99,27 @@ struct LauncherTests {
         #expect(try run.wait().status == 128 + SIGTERM)
         #expect(TestEnvironment.eventually(timeout: 10) { !cgroup.exists })
     }
+
+    @Test("an exec with the preload: the new image has its own helper and reaps the old image's, which stays no zombie")
+    func execReapsEarlierHelper() throws {
+        let path = TestEnvironment.uniqueCgroupPath("exec-reap")
+        defer { TestEnvironment.removeCgroup(path) }
+        let run = try ChildProcess([TestEnvironment.cleave, "run", "--teardown", "async", "--cgroup", path, "--",
+                                    "sh", "-c", "echo sh $$; sleep 0.5; exec sleep 300"])
+        let line = try #require(run.readLine(timeout: 60))
+        let pid = try #require(Int32(line.dropFirst("sh ".count)), "line: \(line)")
+        // sh's own helper, started before its first line.
+        let old = TeardownHelpers.helpers(of: pid, among: ProcFS.children(of: pid))
+        #expect(old.count == 1, "sh's helpers: \(old)")
+        // After the exec: the new image's helper only; the old one reaped, not a zombie.
+        var helpers: [Int32] = []
+        #expect(TestEnvironment.eventually(timeout: 10) {
+            helpers = TeardownHelpers.helpers(of: pid, among: ProcFS.children(of: pid))
+            return ProcFS.comm(pid) == "sleep" && helpers.count == 1 && !old.contains(helpers[0]) && ProcFS.isAlive(helpers[0])
+        }, "helpers of \(pid): \(helpers.map { "\($0) alive \(ProcFS.isAlive($0))" }), sh's: \(old)")
+        kill(run.pid, SIGTERM)
+        #expect(try run.wait().status == 128 + SIGTERM)
+    }
 }
 
 @Suite("the helper tells a stray close of its pipe from an exec (host tier)")

@@ -43,4 +43,24 @@ struct ProbeLinkedHelperTests {
         let result = try Self.helpers(preload: "")
         #expect(result.count == 0, "helpers: \(result.count); stderr: \(result.stderr)")
     }
+
+    @Test("a helper injected at exec (cleave run --inject) and LD_PRELOAD naming a library that did not load: the probe adds none",
+          .enabled(if: getuid() == 0 && TestEnvironment.hasCgroup2, "needs root and cgroup2"))
+    func injectedHelperKeepsOneHelper() throws {
+        let path = TestEnvironment.uniqueCgroupPath("probe-injected")
+        defer { TestEnvironment.removeCgroup(path) }
+        let missing = "/nonexistent-cleave-test-\(getpid())/libcleave-teardown.so"
+        let run = try ChildProcess([TestEnvironment.cleave, "run", "--teardown", "async", "--inject", "--cgroup", path, "--",
+                                    TestEnvironment.cleave, "probe", "alloc", "16M"],
+                                   environment: ["LD_PRELOAD": missing])
+        defer { _ = try? run.wait(timeout: 30) }
+        let line = try #require(run.readLine(timeout: 60), "the probe printed no ready line")
+        let pid = try #require(Int32(line.dropFirst("ready ".count)), "ready line: \(line)")
+        defer { kill(pid, SIGKILL) }
+        // The injected helper exists before the probe's first instruction; the probe's own would
+        // be started before its ready line. So the count is final now.
+        let name = "cleanup/\(pid)"
+        let count = ProcFS.children(of: pid).filter { ProcFS.comm($0) == name }.count
+        #expect(count == 1, "helpers of the probe: \(count)")
+    }
 }
