@@ -24,6 +24,18 @@ struct ParallelReleaseTests {
         return seen
     }
 
+    /// The first worker seen (polled every 2 ms for up to 30 s), with `seen` done to it at
+    /// once; nil when the helper left first.
+    private static func firstWorker(of helper: Int32, workload: Int32, seen: (Int32) -> Void = { _ in }) -> Int32? {
+        var worker: Int32?
+        _ = TestEnvironment.eventually(timeout: 30) {
+            worker = ProcFS.children(of: helper).first { ProcFS.comm($0) == "cleanup/\(workload)" }
+            if let worker { seen(worker) }
+            return worker != nil || !ProcFS.isAlive(helper)
+        }
+        return worker
+    }
+
     @Test("with 2 workers, a worker named cleanup/<pid>, the helper's child in the workload's cgroup, frees beside the helper; the cgroup then empties")
     func workersFreeAndLeave() throws {
         let scratch = try ScratchCgroup("release")
@@ -75,13 +87,8 @@ struct ParallelReleaseTests {
         kill(run.pid, SIGKILL)
         _ = try run.process.wait(timeout: 30)
         // A SIGSTOPped worker is what a SCHED_IDLE worker on a busy CPU looks like, for as long as it lasts.
-        var worker: Int32?
-        #expect(TestEnvironment.eventually(timeout: 30) {
-            worker = ProcFS.children(of: run.helper).first { ProcFS.comm($0) == "cleanup/\(run.pid)" }
-            if let worker { kill(worker, SIGSTOP) }
-            return worker != nil || !ProcFS.isAlive(run.helper)
-        })
-        let stopped = try #require(worker, "no worker appeared before the helper left")
+        let stopped = try #require(Self.firstWorker(of: run.helper, workload: run.pid) { kill($0, SIGSTOP) },
+                                    "no worker appeared before the helper left")
         defer { kill(stopped, SIGCONT) }
         // The helper has taken every chunk left and waits for its worker (wait4 is system call 61).
         let waiting = TestEnvironment.eventually(timeout: 30) {
@@ -102,12 +109,7 @@ struct ParallelReleaseTests {
         let run = try ReleaseFixture.start(["touch", "2048"], in: scratch.cgroup, workers: 2)
         kill(run.pid, SIGKILL)
         _ = try run.process.wait(timeout: 30)
-        var worker: Int32?
-        #expect(TestEnvironment.eventually(timeout: 30) {
-            worker = ProcFS.children(of: run.helper).first { ProcFS.comm($0) == "cleanup/\(run.pid)" }
-            return worker != nil || !ProcFS.isAlive(run.helper)
-        })
-        let w = try #require(worker, "no worker appeared before the helper left")
+        let w = try #require(Self.firstWorker(of: run.helper, workload: run.pid), "no worker appeared before the helper left")
         #expect(kill(w, SIGKILL) == 0 || errno == ESRCH)
         #expect(TestEnvironment.eventually(timeout: 30) { !ProcFS.isAlive(run.helper) }, "the helper outlived its killed worker")
         #expect(TestEnvironment.eventually(timeout: 30) { (try? scratch.cgroup.isPopulated()) == false })
