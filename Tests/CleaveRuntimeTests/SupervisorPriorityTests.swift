@@ -30,12 +30,18 @@ struct SupervisorPriorityTests {
     }
 
     /// cleave run with `prefix` before it, a workload that prints its pid and waits; returns
-    /// (cleave, workload) while it runs.
+    /// (cleave, workload) once cleave's --state-file says running, which cleave writes after
+    /// it has set its slice.
     private static func start(_ prefix: [String], path: String) throws -> (ChildProcess, Int32) {
-        let run = try ChildProcess(prefix + [TestEnvironment.cleave, "run", "--teardown", "sync", "--cgroup", path, "--",
-                                             "sh", "-c", "echo $$; exec sleep 30"])
+        let file = "/tmp/cleave-test-slice-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
+        defer { unlink(file) }
+        let run = try ChildProcess(prefix + [TestEnvironment.cleave, "run", "--teardown", "sync", "--cgroup", path,
+                                             "--state-file", file, "--", "sh", "-c", "echo $$; exec sleep 30"])
         let line = try #require(run.readLine(), "no pid from the workload")
-        return (run, try #require(Int32(line)))
+        let workload = try #require(Int32(line))
+        #expect(TestEnvironment.eventually(timeout: 10) { (try? RunState.read(from: file))?.status == .running },
+                "cleave's state file never said running")
+        return (run, workload)
     }
 
     @Test("cleave's supervisor runs with the 0.1 ms slice once the workload runs; the workload keeps the default")
@@ -46,7 +52,7 @@ struct SupervisorPriorityTests {
         defer { kill(workload, SIGKILL); _ = try? run.wait(timeout: 30) }
         #expect(sched_getscheduler(run.pid) == SCHED_OTHER)
         if Self.kernelTakesCustomSlice {
-            #expect(TestEnvironment.eventually(timeout: 5) { Self.slice(run.pid) == Runner.supervisorSliceNanoseconds },
+            #expect(Self.slice(run.pid) == Runner.supervisorSliceNanoseconds,
                     "supervisor's slice: \(Self.slice(run.pid).map(String.init) ?? "?")")
             #expect(Self.slice(workload) != Runner.supervisorSliceNanoseconds, "the workload must keep its own slice")
         }
@@ -57,8 +63,7 @@ struct SupervisorPriorityTests {
         let path = TestEnvironment.uniqueCgroupPath("slice-nice")
         defer { TestEnvironment.removeCgroup(path) }
         let (run, workload) = try Self.start(["/usr/bin/nice", "-n", "7"], path: path)
-        _ = TestEnvironment.eventually(timeout: 5) { Self.slice(run.pid) == Runner.supervisorSliceNanoseconds || !Self.kernelTakesCustomSlice }
-        errno = 0
+        if Self.kernelTakesCustomSlice { #expect(Self.slice(run.pid) == Runner.supervisorSliceNanoseconds) }
         #expect(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(run.pid)) == 7)
         kill(workload, SIGKILL)
         _ = try run.wait(timeout: 30)
@@ -67,7 +72,6 @@ struct SupervisorPriorityTests {
         defer { TestEnvironment.removeCgroup(batchPath) }
         let (batch, batchWorkload) = try Self.start(["/usr/bin/chrt", "--batch", "0"], path: batchPath)
         defer { kill(batchWorkload, SIGKILL); _ = try? batch.wait(timeout: 30) }
-        usleep(100_000)
         #expect(sched_getscheduler(batch.pid) == 3 /* SCHED_BATCH */)
         if Self.kernelTakesCustomSlice { #expect(Self.slice(batch.pid) != Runner.supervisorSliceNanoseconds) }
     }
