@@ -16,10 +16,6 @@
 #include "cleave_syscalls.h"
 #include "spawn_internal.h"
 
-#ifndef CLONE_INTO_CGROUP
-#define CLONE_INTO_CGROUP 0x200000000ULL
-#endif
-
 static int report(struct cleave_spawn_result *res, const char *step, int err) {
     res->failed_step = step;
     res->failed_errno = err;
@@ -148,8 +144,15 @@ int cleave_spawn(const struct cleave_spawn_request *req, struct cleave_spawn_res
     pid_t pid = -1;
     int pidfd = -1;
     if (!req->force_fallback) {
-        pid = clone3_into_cgroup(req->cgroup_fd, &pidfd);
-        if (pid == 0) cleave_child_exec(&plan);
+        /* Sharing cleave's memory until exec (clone_vfork.c) is for a child that neither waits
+         * (the parent sleeps until the exec) nor changes its user: that would make the shared
+         * mm, cleave's own, non-dumpable. */
+        errno = ENOSYS;
+        if (!req->hold_before_exec && !req->set_user) pid = cleave_clone3_vfork(req->cgroup_fd, &pidfd, &plan);
+        if (pid < 0 && errno == ENOSYS) {
+            pid = clone3_into_cgroup(req->cgroup_fd, &pidfd);
+            if (pid == 0) cleave_child_exec(&plan);
+        }
         if (pid > 0) res->used_clone3 = 1;
     }
     int clone_err = errno;

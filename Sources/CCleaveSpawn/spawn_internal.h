@@ -2,6 +2,7 @@
 #define CLEAVE_SPAWN_INTERNAL_H
 
 #include <sys/capability.h>
+#include <sys/types.h>
 #include "cleave_spawn.h"
 
 /* What the parent prepares so the child never allocates: after a raw clone3
@@ -24,7 +25,16 @@ struct child_report {
     char step[28];
 };
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
 /* Runs in the child; never returns. */
 void cleave_child_exec(const struct child_plan *plan) __attribute__((noreturn));
+
+/* clone3(CLONE_VM | CLONE_VFORK) into the cgroup, running cleave_child_exec(plan) on a stack
+ * of its own; returns when the child has exec'd or exited. The pid, or -1 with errno (ENOSYS
+ * where it is not built: x86_64 only). */
+pid_t cleave_clone3_vfork(int cgroup_fd, int *pidfd, const struct child_plan *plan);
 
 #endif

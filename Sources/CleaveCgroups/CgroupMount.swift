@@ -24,13 +24,15 @@ public struct CgroupMount: Sendable, Equatable, Hashable {
     public static func parse(mountinfo: String) throws -> CgroupMount {
         var v2: [String] = []
         var v1Count = 0
-        for line in mountinfo.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard let dash = fields.firstIndex(of: "-"), dash >= 6, dash + 1 < fields.count else { continue }
-            switch fields[dash + 1] {
-            case "cgroup2": v2.append(unescape(String(fields[4])))
-            case "cgroup": v1Count += 1
-            default: break
+        // On the bytes: splitting Characters (grapheme breaking) cost a tenth of a millisecond of
+        // every `cleave run` for a mount table of twenty lines.
+        for line in mountinfo.utf8.split(separator: UInt8(ascii: "\n")) {
+            let fields = line.split(separator: UInt8(ascii: " "))
+            guard let dash = fields.firstIndex(where: { $0.elementsEqual("-".utf8) }), dash >= 6, dash + 1 < fields.count else { continue }
+            if fields[dash + 1].elementsEqual("cgroup2".utf8) {
+                v2.append(unescape(String(decoding: fields[4], as: UTF8.self)))
+            } else if fields[dash + 1].elementsEqual("cgroup".utf8) {
+                v1Count += 1
             }
         }
         // Prefer the conventional locations when several are mounted.

@@ -65,10 +65,13 @@ extension ProcFS {
     /// Field 22 of /proc/<pid>/stat, in clock ticks since boot: with the pid it names one
     /// process for ever (a reused pid gets a later start time).
     public static func startTime(_ pid: Int32) -> UInt64? {
-        guard let text = FileIO.read("/proc/\(pid)/stat"), let paren = text.lastIndex(of: ")") else { return nil }
-        // After "comm)" come fields 3...; starttime is field 22, the 20th of those.
-        let fields = text[text.index(after: paren)...].split(separator: " ")
-        return fields.count > 19 ? UInt64(fields[19]) : nil
+        guard let text = FileIO.read("/proc/\(pid)/stat") else { return nil }
+        // On the bytes (Characters cost more than the read, twice in every `cleave run`). After
+        // "comm)" come fields 3...; starttime is field 22, the 20th of those.
+        let bytes = text.utf8
+        guard let paren = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let fields = bytes[bytes.index(after: paren)...].split(separator: UInt8(ascii: " "))
+        return fields.count > 19 ? UInt64(String(decoding: fields[19], as: UTF8.self)) : nil
     }
 
     /// NSpid of /proc/<pid>/status: the pid in each PID namespace, outermost first.

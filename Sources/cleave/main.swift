@@ -14,8 +14,8 @@ CommandExit.run(Cleave.self) {
     // is most of run's overhead; anything else (help, odd forms, errors) takes the full parser.
     let arguments = CommandLine.arguments
     if arguments.count > 1, arguments[1] == "agent" { try AgentLauncherCommand.exec(Array(arguments.dropFirst(2))) }
-    if arguments.count > 2, arguments[1] == "run", let options = RunOptions.parseFast(arguments[2...]) {
-        exit(try RunCommand.run(options))
+    if arguments.count > 2, arguments[1] == "run", let flags = RunFlags.parseFast(arguments[2...]) {
+        exit(try RunCommand.run(flags))
     }
     var command = try Cleave.parseAsRoot()
     try command.run()

@@ -225,18 +225,18 @@ struct MemoryWaitTests {
 
     @Test("--wait-memory and --wait-timeout on both parsers; bad values are refused naming the option")
     func options() throws {
-        let parsed = try #require(RunOptions.parseFast(["--wait-memory", "8G", "--wait-timeout=90s", "--", "true"]))
+        let parsed = try #require(RunFlags.parseFast(["--wait-memory", "8G", "--wait-timeout=90s", "--", "true"]))
         #expect(parsed.waitMemory == "8G" && parsed.waitTimeout == "90s")
         #expect(try parsed.request().memoryWait == RunRequest.MemoryWaitRequest(size: 8 << 30, timeout: .seconds(90)))
-        var defaults = RunOptions.defaults
+        var defaults = RunFlags()
         defaults.waitMemory = "1M"
         #expect(try defaults.request().memoryWait?.timeout == .seconds(300))
-        #expect(try RunOptions.defaults.request().memoryWait == nil)
-        #expect(RunOptions.parseFast(["--wait-memory", "1G", "--wait-memory", "2G", "--", "true"]) == nil)
+        #expect(try RunFlags().request().memoryWait == nil)
+        #expect(RunFlags.parseFast(["--wait-memory", "1G", "--wait-memory", "2G", "--", "true"]) == nil)
 
         for (size, timeout, needle) in [("8Q", nil, "--wait-memory"), ("", nil, "--wait-memory"), ("1G", "soon", "--wait-timeout"),
                                         ("1G", "2y", "--wait-timeout"), (nil, "5s", "--wait-timeout applies to --wait-memory")] as [(String?, String?, String)] {
-            var options = RunOptions.defaults
+            var options = RunFlags()
             options.waitMemory = size
             options.waitTimeout = timeout
             #expect { try options.request() } throws: { "\($0)".contains(needle) }

@@ -45,12 +45,12 @@ struct RunCommandLineTests {
                 declared.insert(String(name))
             }
         }
-        let table = Set(RunOptions.valued.map(\.name))
+        let table = Set(RunFlags.valued.map(\.name))
         // Options outside the valued table: a bundle's own, the flags, the repeatable --set, help.
         let outside: Set<String> = ["bundle", "id", "keep-cgroup", "inject", "set", "help", "version"]
         #expect(table.subtracting(declared).isEmpty, "in the table, not in --help: \(table.subtracting(declared))")
         #expect(declared.subtracting(table).subtracting(outside).isEmpty, "in --help, not in the table: \(declared.subtracting(table).subtracting(outside))")
-        for name in RunOptions.bundleConflicts where name != "set" {
+        for name in RunFlags.bundleConflicts where name != "set" {
             #expect(table.contains(name), "bundle conflict \(name) is not a valued option")
         }
     }

@@ -175,11 +175,11 @@ struct RunInjectTests {
 
     @Test("--inject is a flag of the fast path: once, no value")
     func injectFlagParsing() throws {
-        let parsed = try #require(RunOptions.parseFast(["--inject", "--", "prog"]))
+        let parsed = try #require(RunFlags.parseFast(["--inject", "--", "prog"]))
         #expect(parsed.inject && parsed.command == ["prog"])
         #expect(try parsed.request().inject)
-        #expect(RunOptions.parseFast(["--inject", "--inject", "--", "prog"]) == nil)
-        #expect(RunOptions.parseFast(["--inject=yes", "--", "prog"]) == nil)
-        #expect(try RunOptions.parseFast(["--", "prog"])?.request().inject == false)
+        #expect(RunFlags.parseFast(["--inject", "--inject", "--", "prog"]) == nil)
+        #expect(RunFlags.parseFast(["--inject=yes", "--", "prog"]) == nil)
+        #expect(try RunFlags.parseFast(["--", "prog"])?.request().inject == false)
     }
 }

@@ -10,12 +10,12 @@ import CleaveVerify
 struct RunOptionsTests {
     @Test("the usual forms are parsed: --opt value, --opt=value, --keep-cgroup, repeated --set, the command after --")
     func accepted() throws {
-        let parsed = try #require(RunOptions.parseFast([
+        let parsed = try #require(RunFlags.parseFast([
             "--cgroup", "a/b", "--teardown=sync", "--memory-max", "1G", "--set", "pids.max=5", "--keep-cgroup",
             "--set=cpu.weight=7", "--teardown-timeout", "30s", "--state-file", "/tmp/s.json", "--",
             "sh", "-c", "exit 3", "--cgroup",
         ]))
-        var expected = RunOptions.defaults
+        var expected = RunFlags()
         expected.cgroup = "a/b"
         expected.teardown = "sync"
         expected.memoryMax = "1G"
@@ -25,7 +25,7 @@ struct RunOptionsTests {
         expected.stateFile = "/tmp/s.json"
         expected.command = ["sh", "-c", "exit 3", "--cgroup"]
         #expect(parsed == expected)
-        #expect(RunOptions.parseFast(["--", "true"])?.command == ["true"])
+        #expect(RunFlags.parseFast(["--", "true"])?.command == ["true"])
     }
 
     @Test("anything else goes to the full parser", arguments: [
@@ -45,12 +45,27 @@ struct RunOptionsTests {
         ["--cgroup"],                              // missing value
     ])
     func refused(arguments: [String]) {
-        #expect(RunOptions.parseFast(arguments[...]) == nil)
+        #expect(RunFlags.parseFast(arguments[...]) == nil)
+    }
+
+    @Test("swift-argument-parser and the fast path read the same values", arguments: [
+        ["--cgroup", "a/b", "--teardown=sync", "--memory-max", "1G", "--set", "pids.max=5", "--keep-cgroup",
+         "--set=cpu.weight=7", "--teardown-timeout", "30s", "--state-file", "/tmp/s.json", "--", "sh", "-c", "exit 3", "--cgroup"],
+        ["--name", "web", "--memory-high", "1G", "--memory-low", "1M", "--memory-swap-max", "0", "--cpus", "1.5",
+         "--cpu-max", "max 100000", "--cpu-weight", "7", "--pids-max", "9", "--teardown-workers", "2", "--inject",
+         "--wait-memory", "8G", "--wait-timeout=90s", "--", "true"],
+        ["--", "true"],
+    ])
+    func sameAsFullParser(arguments: [String]) throws {
+        let full = try RunOptions.parse(arguments).flags
+        let fast = try #require(RunFlags.parseFast(arguments[...]))
+        #expect(fast == full)
+        #expect(fast != RunFlags() && full.command == Array(arguments.drop { $0 != "--" }.dropFirst()))
     }
 
     @Test("both paths build the same request")
     func request() throws {
-        let options = try #require(RunOptions.parseFast(["--name", "web", "--cpus", "1.5", "--teardown", "sync", "--", "true"]))
+        let options = try #require(RunFlags.parseFast(["--name", "web", "--cpus", "1.5", "--teardown", "sync", "--", "true"]))
         let request = try options.request()
         #expect(request.command == ["true"])
         #expect(request.name == "web")

@@ -13,15 +13,15 @@ import CleaveTestSupport
 struct TeardownWorkersOptionTests {
     @Test("the fast path takes --teardown-workers N and the request carries it")
     func parsed() throws {
-        let options = try #require(RunOptions.parseFast(["--teardown-workers", "3", "--", "true"]))
+        let options = try #require(RunFlags.parseFast(["--teardown-workers", "3", "--", "true"]))
         #expect(options.teardownWorkers == "3")
         #expect(try options.request().teardownWorkers == 3)
-        #expect(try #require(RunOptions.parseFast(["--", "true"])).request().teardownWorkers == nil)
+        #expect(try #require(RunFlags.parseFast(["--", "true"])).request().teardownWorkers == nil)
     }
 
     @Test("out of range or not a number: an error naming the option and the value", arguments: ["0", "65", "-1", "two", "1.5", ""])
     func refused(value: String) throws {
-        var options = RunOptions.defaults
+        var options = RunFlags()
         options.command = ["true"]
         options.teardownWorkers = value
         #expect {

@@ -1,14 +1,11 @@
 import ArgumentParser
-import Glibc
-import CleaveSystem
 
-/// `cleave run`'s options as the user typed them, declared once: swift-argument-parser reads
-/// these declarations (RunCommand's `@OptionGroup`, with their help), and the fast path
-/// (RunOptions+FastPath) fills the same fields through its table. Either way `request()` turns
-/// them into a RunRequest.
+/// `cleave run`'s options declared for swift-argument-parser (RunCommand's `@OptionGroup`, with
+/// their help); `flags` gives the parsed values as RunFlags, the type the fast path
+/// (RunFlags+FastPath) fills without the parser. RunFlags.valued names each valued option once
+/// for both; a test holds the two parsers equal.
 ///
-/// A value built with `init()` is swift-argument-parser's definition and cannot be read;
-/// start from `RunOptions.defaults` instead.
+/// A value built with `init()` is swift-argument-parser's definition and cannot be read.
 public struct RunOptions: ParsableArguments, Sendable {
     @Option(help: "cgroup path below the cgroup2 mount (default: cleave/<name>-<short id>).")
     public var cgroup: String?
@@ -59,38 +56,31 @@ public struct RunOptions: ParsableArguments, Sendable {
     public init() {}
 
     /// The command without the "--" that ends the options.
-    public var command: [String] {
-        get { arguments.first == "--" ? Array(arguments.dropFirst()) : arguments }
-        set { arguments = newValue }
-    }
+    public var command: [String] { arguments.first == "--" ? Array(arguments.dropFirst()) : arguments }
 
-    public func request() throws -> RunRequest {
-        var request = RunRequest(command: command)
-        request.cgroupPath = cgroup
-        request.name = name
-        request.limits = try RunOptionsParser.limits(
-            memoryMax: memoryMax, memoryHigh: memoryHigh, memoryLow: memoryLow, memorySwapMax: memorySwapMax,
-            cpus: cpus, cpuMax: cpuMax, cpuWeight: cpuWeight, pidsMax: pidsMax, raw: rawSettings)
-        try applySupervision(to: &request, teardown: teardown ?? "async")
-        return request
-    }
-
-    /// The settings a flag run and a bundle run share; `teardown` nil keeps the request's
-    /// (a bundle's annotation).
-    public func applySupervision(to request: inout RunRequest, teardown: String?) throws {
-        if let teardown {
-            guard let mode = TeardownMode(rawValue: teardown) else {
-                throw CleaveError.message("--teardown: '\(teardown)' is not one of async, sync")
-            }
-            request.teardown = mode
-        }
-        request.teardownTimeout = try DurationParser.parse(teardownTimeout ?? "5m", option: "--teardown-timeout")
-        request.teardownWorkers = try teardownWorkers.map { try TeardownWorkers.parse($0) }
-        request.keepCgroup = keepCgroup
-        request.inject = inject
-        request.stateFile = stateFile
-        request.memoryWait = try MemoryWaitOptions.request(size: waitMemory, timeout: waitTimeout)
-        // Test and diagnosis knob: place with fork + cgroup.procs instead of clone3.
-        request.forceFallbackSpawn = getenv("CLEAVE_SPAWN_FALLBACK").map { String(cString: $0) == "1" } ?? false
+    /// The parsed values, as the fast path gives them.
+    public var flags: RunFlags {
+        var flags = RunFlags()
+        flags.cgroup = cgroup
+        flags.name = name
+        flags.memoryMax = memoryMax
+        flags.memoryHigh = memoryHigh
+        flags.memoryLow = memoryLow
+        flags.memorySwapMax = memorySwapMax
+        flags.cpus = cpus
+        flags.cpuMax = cpuMax
+        flags.cpuWeight = cpuWeight
+        flags.pidsMax = pidsMax
+        flags.rawSettings = rawSettings
+        flags.teardown = teardown
+        flags.teardownTimeout = teardownTimeout
+        flags.teardownWorkers = teardownWorkers
+        flags.keepCgroup = keepCgroup
+        flags.inject = inject
+        flags.stateFile = stateFile
+        flags.waitMemory = waitMemory
+        flags.waitTimeout = waitTimeout
+        flags.command = command
+        return flags
     }
 }

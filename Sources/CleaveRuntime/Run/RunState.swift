@@ -33,10 +33,7 @@ public struct RunState: Codable, Sendable {
     public var keepCgroup: Bool?
 
     public func write(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(self)
-        try AtomicFile.write(Array(data) + [0x0a], to: path)
+        try AtomicFile.write(Array((jsonText() + "\n").utf8), to: path)
     }
 
     /// Where every run keeps its record while it owns a cgroup (CLEAVE_STATE_DIR overrides):

@@ -35,18 +35,18 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         guard let bundle else {
             if id != nil { throw CleaveError.message("--id names a bundle's container: use it with --bundle") }
-            throw ExitCode(try Self.run(options))
+            throw ExitCode(try Self.run(options.flags))
         }
         var request = try bundleRequest(bundle, options: options)
         if let cgroup = options.cgroup { request.cgroupPath = cgroup }
-        try options.applySupervision(to: &request, teardown: options.teardown)
+        try options.flags.applySupervision(to: &request, teardown: options.teardown)
         try Self.waitForMemory(request)
         throw ExitCode(try Runner(request: request, logger: CLILogging.logger()).run())
     }
 
     /// Runs the workload; returns cleave's exit code. Shared with main's fast path.
-    static func run(_ options: RunOptions) throws -> Int32 {
-        let request = try options.request()
+    static func run(_ flags: RunFlags) throws -> Int32 {
+        let request = try flags.request()
         try waitForMemory(request)
         return try Runner(request: request, logger: CLILogging.logger()).run()
     }
@@ -63,7 +63,7 @@ struct RunCommand: ParsableCommand {
         if !options.command.isEmpty {
             throw CleaveError.message("--bundle runs the config's process.args: remove the command after --bundle (\(options.command.joined(separator: " ")))")
         }
-        if let flag = RunOptions.bundleConflicts.first(where: options.isSet) {
+        if let flag = RunFlags.bundleConflicts.first(where: options.flags.isSet) {
             throw CleaveError.message("--\(flag) cannot be combined with --bundle: set it in config.json (linux.resources; the name is --id)")
         }
         return try BundleRequest.make(bundle: directory, id: id)

@@ -1,19 +1,18 @@
 /// The fast path for the common `cleave run [--opt value | --opt=value | --keep-cgroup ...] -- COMMAND...`:
 /// swift-argument-parser's reflection costs milliseconds at every start, which is most of
-/// `cleave run`'s overhead. It fills RunOptions' own fields through one table of their names.
-extension RunOptions {
-    /// A valued option: its long name, and its field. (A closure sets it: writing through a key
-    /// path would first read the property wrapper, which traps while it is a definition.)
+/// `cleave run`'s overhead. It fills RunFlags through one table of the options' long names.
+extension RunFlags {
+    /// A valued option: its long name, and its field.
     public struct Valued: Sendable {
         public let name: String
-        public let value: @Sendable (RunOptions) -> String?
-        let assign: @Sendable (inout RunOptions, String?) -> Void
+        public let value: @Sendable (RunFlags) -> String?
+        let assign: @Sendable (inout RunFlags, String?) -> Void
     }
     /// A flag (no value): its long name and its field.
     public struct Switch: Sendable {
         public let name: String
-        public let value: @Sendable (RunOptions) -> Bool
-        let assign: @Sendable (inout RunOptions, Bool) -> Void
+        public let value: @Sendable (RunFlags) -> Bool
+        let assign: @Sendable (inout RunFlags, Bool) -> Void
     }
 
     /// The one table of `cleave run`'s valued options, by their long names: the fast path assigns
@@ -47,22 +46,12 @@ extension RunOptions {
     public static let bundleConflicts = ["memory-max", "memory-high", "memory-low", "memory-swap-max", "cpus",
                                          "cpu-max", "cpu-weight", "pids-max", "set", "name"]
 
-    /// Nothing given: every field readable (unlike `init()`, swift-argument-parser's definition).
-    public static var defaults: RunOptions {
-        var options = RunOptions()
-        for option in valued { option.assign(&options, nil) }
-        for flag in flags { flag.assign(&options, false) }
-        options.rawSettings = []
-        options.arguments = []
-        return options
-    }
-
     /// Parses `[--opt value | --opt=value | --flag ...] -- COMMAND...`. Returns nil for anything
     /// else (help, --version, an unknown or repeated option, a value that looks like an option,
     /// no `--`, an empty command), which then goes to swift-argument-parser, so every message and
     /// corner case stays its.
-    public static func parseFast(_ arguments: ArraySlice<String>) -> RunOptions? {
-        var options = defaults
+    public static func parseFast(_ arguments: ArraySlice<String>) -> RunFlags? {
+        var options = RunFlags()
         var seen: [String] = []   // (an array: a Set's generic set-up costs more than a dozen compares)
         var i = arguments.startIndex
         while i < arguments.endIndex {
@@ -109,13 +98,5 @@ extension RunOptions {
     public func isSet(_ name: String) -> Bool {
         if name == "set" { return !rawSettings.isEmpty }
         return Self.valued.first(where: { $0.name == name }).map { $0.value(self) != nil } ?? false
-    }
-}
-
-extension RunOptions: Equatable {
-    /// Field by field through the tables (property wrappers are not Equatable).
-    public static func == (a: RunOptions, b: RunOptions) -> Bool {
-        valued.allSatisfy { $0.value(a) == $0.value(b) } && flags.allSatisfy { $0.value(a) == $0.value(b) }
-            && a.rawSettings == b.rawSettings && a.arguments == b.arguments
     }
 }
