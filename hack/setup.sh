@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   libcap-dev          # capabilities for OCI process.capabilities
+  libstdc++-12-dev    # libstdc++.a: the release build links the C++ runtime in (hack/build.sh)
   qemu-system-x86     # the VM test tier (pure cgroup v2 kernel)
   linux-image-amd64   # Debian's kernel for that VM
   busybox-static      # the VM's initramfs
