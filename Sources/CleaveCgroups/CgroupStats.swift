@@ -56,4 +56,18 @@ extension Cgroup {
         s.populated = try keyed("cgroup.events")?["populated"].map { $0 == 1 }
         return s
     }
+
+    /// What a run's record needs once the workload is reaped: the OOM kill count (memory.events)
+    /// and the processes left, its helper among them. The whole of `stats()` (memory.stat, cpu.stat
+    /// and the rest) is read by a supervisor the manager is waiting for.
+    public func exitStats() throws -> CgroupStats {
+        var s = CgroupStats()
+        if let text = try read("memory.events") {
+            let events = try flat(text, "memory.events")
+            s.oom = events["oom"]
+            s.oomKill = events["oom_kill"]
+        }
+        s.processes = try processes()
+        return s
+    }
 }

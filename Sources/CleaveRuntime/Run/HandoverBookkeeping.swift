@@ -8,7 +8,7 @@ extension TeardownWatcher {
     package static func completeRecord(_ options: Options, handover: StandbyWatcher.Handover) {
         guard let pid = options.workloadPid else { return }
         let stats = (try? CgroupMount.discover()).flatMap { try? Cgroup(absolutePath: options.cgroupPath, mount: $0) }
-            .flatMap { try? $0.stats() }
+            .flatMap { try? $0.exitStats() }
         for path in [options.runRecord, options.stateFile].compactMap({ $0 }) {
             guard var state = try? RunState.read(from: path), state.pid == pid else { continue }
             state.status = .stopped

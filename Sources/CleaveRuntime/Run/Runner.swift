@@ -156,7 +156,7 @@ public struct Runner {
             standby.dismiss()
         }
 
-        let stats = try? cgroup.stats()
+        let stats = try? cgroup.exitStats()
         let oomKilled = (stats?.oomKill ?? 0) > 0
         if oomKilled, case .signaled(SIGKILL) = status {
             Console.error("the workload was killed by the kernel's OOM killer (memory.events oom_kill \(stats?.oomKill ?? 0), memory.max \(request.limits.memoryMax?.description ?? "unset"))")
