@@ -24,7 +24,8 @@ static=()
 # libstdc++ linked in as well (the Swift runtime's C++ library; nothing else in the process uses
 # it): loading and relocating libstdc++.so was 0.3 ms of every start. The driver asks for
 # -lstdc++ by name, so a directory searched first holds a libstdc++.so that is a linker script
-# naming the archive (GCC's runtime exception allows the static link).
+# naming the archive (GCC's runtime exception allows the static link). As with the Swift
+# runtime, a fix to libstdc++ then reaches cleave with a rebuild, not with the system's update.
 if [ "$config" != debug ]; then
   archive=$(cc -print-file-name=libstdc++.a)
   if [ -f "$archive" ]; then
