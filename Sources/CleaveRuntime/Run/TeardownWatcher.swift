@@ -46,23 +46,6 @@ public enum TeardownWatcher {
         try DetachedProcess.spawn(try arguments(options) + ["--lock", lock.path], passing: lock.descriptor)
     }
 
-    /// The watcher's command line (without --lock and --handover).
-    static func arguments(_ options: Options) throws -> [String] {
-        guard let exe = Executable.path() else { throw CleaveError.message("cannot find the cleave executable for the teardown watcher") }
-        var args = [exe, "__watch-teardown", "--cgroup", options.cgroupPath,
-                    "--timeout-ms", String(Int64(options.timeout.seconds * 1000)),
-                    "--log", options.log.path]
-        if options.keepCgroup { args.append("--keep-cgroup") }
-        if let state = options.stateFile { args += ["--state-file", state] }
-        if let record = options.record { args += ["--record", record] }
-        if options.existing { args.append("--existing") }
-        if let mark = options.mark { args += ["--mark", mark.description] }
-        if let pid = options.workloadPid { args += ["--pid", String(pid)] }
-        if let record = options.runRecord { args += ["--run-record", record] }
-        if let lock = options.lockPath { args += ["--lock", lock] }
-        return args
-    }
-
     /// The watcher's body. Returns true when the teardown finished in time.
     @discardableResult
     public static func watch(_ options: Options) -> Bool {

@@ -6,7 +6,8 @@ import CleaveHook
 import CleaveInventory
 
 /// The detached watcher `cleave run` starts when a helper is still tearing
-/// down; not for people to call.
+/// down; not for people to call. Its usual command line skips this parser
+/// (TeardownWatcher.parseFast, in main); anything else comes here.
 struct WatchTeardownCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "__watch-teardown", shouldDisplay: false)
@@ -26,8 +27,7 @@ struct WatchTeardownCommand: ParsableCommand {
     @Option(name: .customLong("run-record")) var runRecord: String?
 
     func run() throws {
-        // The deadline arithmetic downstream needs a sane range, as --teardown-timeout has.
-        guard (0...365 * 86_400_000).contains(timeoutMs) else {
+        guard (0...TeardownWatcher.timeoutLimitMilliseconds).contains(timeoutMs) else {
             throw CleaveError.message("--timeout-ms: \(timeoutMs) is outside 0 to 31536000000 (a year)")
         }
         var options = TeardownWatcher.Options(cgroupPath: cgroup, timeout: .milliseconds(timeoutMs),
@@ -38,15 +38,6 @@ struct WatchTeardownCommand: ParsableCommand {
         options.lockPath = lock
         options.workloadPid = pid
         options.runRecord = runRecord
-        if handover {
-            // No handover (the run ended without needing a watcher, or cleave died): nothing is ours.
-            guard let received = StandbyWatcher.awaitHandover(on: 3) else { throw ExitCode(0) }
-            StandbyWatcher.yieldingToOthers {
-                StandbyWatcher.awaitExit(of: 3, timeout: .milliseconds(200))
-                TeardownWatcher.completeRecord(options, handover: received.handover)
-            }
-        }
-        let ok = TeardownWatcher.watch(options)
-        throw ExitCode(ok ? 0 : 1)
+        throw ExitCode(TeardownWatcher.main(TeardownWatcher.Invocation(options: options, handover: handover)))
     }
 }
