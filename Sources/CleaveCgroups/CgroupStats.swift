@@ -32,7 +32,7 @@ public struct CgroupStats: Sendable, Codable, Equatable {
 
 extension Cgroup {
     public func stats() throws -> CgroupStats {
-        var s = CgroupStats()
+        var s = try exitStats()
         func value(_ name: String) throws -> UInt64? {
             guard let text = try read(name) else { return nil }
             do {
@@ -49,17 +49,15 @@ extension Cgroup {
         s.memoryCurrent = try value("memory.current")
         s.memoryPeak = try value("memory.peak")
         if let m = try keyed("memory.stat") { s.anon = m["anon"]; s.file = m["file"]; s.inactiveFile = m["inactive_file"] }
-        if let e = try keyed("memory.events") { s.oom = e["oom"]; s.oomKill = e["oom_kill"] }
         if let c = try keyed("cpu.stat") { s.cpuUsageUsec = c["usage_usec"]; s.cpuUserUsec = c["user_usec"]; s.cpuSystemUsec = c["system_usec"] }
         s.pidsCurrent = try value("pids.current")
-        s.processes = try processes()
         s.populated = try keyed("cgroup.events")?["populated"].map { $0 == 1 }
         return s
     }
 
     /// What a run's record needs once the workload is reaped: the OOM kill count (memory.events)
-    /// and the processes left, its helper among them. The whole of `stats()` (memory.stat, cpu.stat
-    /// and the rest) is read by a supervisor the manager is waiting for.
+    /// and the processes left, its helper among them; `stats()` adds the rest (memory.stat,
+    /// cpu.stat, ...), too much for a supervisor the manager is waiting for.
     public func exitStats() throws -> CgroupStats {
         var s = CgroupStats()
         if let text = try read("memory.events") {

@@ -59,9 +59,7 @@ struct ParallelReleaseTests {
     @Test("the workers free at SCHED_IDLE, the helper at the workload's own policy")
     func workersRunIdle() throws {
         let scratch = try ScratchCgroup("release-idle")
-        let run = try ReleaseFixture.start(["touch", "1024"], in: scratch.cgroup, workers: 2)
-        kill(run.pid, SIGKILL)
-        _ = try run.process.wait(timeout: 30)
+        let run = try ReleaseFixture.startKilled(["touch", "1024"], in: scratch.cgroup, workers: 2)
         // Every policy each worker was seen with (one seen before its first instruction still has the helper's).
         var policies: [Int32: Set<Int32>] = [:]
         var helperPolicy: Int32 = -1
@@ -83,9 +81,7 @@ struct ParallelReleaseTests {
     @Test("a worker that gets no CPU holds back at most a chunk: with the worker stopped, the helper frees the rest, waits, and the release ends once the worker runs")
     func starvedWorkerHoldsBackAChunk() throws {
         let scratch = try ScratchCgroup("release-starved")
-        let run = try ReleaseFixture.start(["touch", "1024"], in: scratch.cgroup, workers: 2)
-        kill(run.pid, SIGKILL)
-        _ = try run.process.wait(timeout: 30)
+        let run = try ReleaseFixture.startKilled(["touch", "1024"], in: scratch.cgroup, workers: 2)
         // A SIGSTOPped worker is what a SCHED_IDLE worker on a busy CPU looks like, for as long as it lasts.
         let stopped = try #require(Self.firstWorker(of: run.helper, workload: run.pid) { kill($0, SIGSTOP) },
                                     "no worker appeared before the helper left")
@@ -106,9 +102,7 @@ struct ParallelReleaseTests {
     @Test("a worker killed with SIGKILL while it frees: the helper still exits and the cgroup empties")
     func killedWorkerDoesNotHangTheHelper() throws {
         let scratch = try ScratchCgroup("release-kill")
-        let run = try ReleaseFixture.start(["touch", "2048"], in: scratch.cgroup, workers: 2)
-        kill(run.pid, SIGKILL)
-        _ = try run.process.wait(timeout: 30)
+        let run = try ReleaseFixture.startKilled(["touch", "2048"], in: scratch.cgroup, workers: 2)
         let w = try #require(Self.firstWorker(of: run.helper, workload: run.pid), "no worker appeared before the helper left")
         #expect(kill(w, SIGKILL) == 0 || errno == ESRCH)
         #expect(TestEnvironment.eventually(timeout: 30) { !ProcFS.isAlive(run.helper) }, "the helper outlived its killed worker")
@@ -120,9 +114,7 @@ struct ParallelReleaseTests {
         let scratch = try ScratchCgroup("release-sharer")
         let result = "/tmp/cleave-test-release-sharer-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { unlink(result) }
-        let run = try ReleaseFixture.start(["sibling", "512", result], in: scratch.cgroup, workers: 2)
-        kill(run.pid, SIGKILL)
-        _ = try run.process.wait(timeout: 30)
+        let run = try ReleaseFixture.startKilled(["sibling", "512", result], in: scratch.cgroup, workers: 2)
         // The sibling checks its pattern for a second after the workload's death, then writes the verdict.
         #expect(TestEnvironment.eventually(timeout: 60) { FileIO.read(result)?.hasSuffix("\n") == true })
         #expect(FileIO.read(result) == "intact\n", "sibling: \(FileIO.read(result) ?? "no verdict (it crashed?)")")

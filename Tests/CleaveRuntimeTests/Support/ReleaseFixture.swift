@@ -32,6 +32,16 @@ enum ReleaseFixture {
         return (process, fields[0], fields[1], fields[2])
     }
 
+    /// `start`, then SIGKILL to the workload and its reap: the helper (and its workers) now hold
+    /// the address space alone.
+    static func startKilled(_ arguments: [String], in cgroup: Cgroup, workers: Int) throws
+        -> (process: ChildProcess, pid: Int32, helper: Int32, extra: Int32) {
+        let run = try start(arguments, in: cgroup, workers: workers)
+        kill(run.pid, SIGKILL)
+        _ = try run.process.wait(timeout: 30)
+        return run
+    }
+
     /// The byte the fixture writes at offset i of its pattern.
     static func patternByte(_ i: Int) -> UInt8 { UInt8(truncatingIfNeeded: i &* 7 &+ 3) }
     static let patternSize = 1 << 20
