@@ -21,20 +21,28 @@ config=${1:-debug}
 # at start-up searched them; nothing looks cleave's symbols up by name (0.13 ms of each start).
 static=()
 [ "$config" = debug ] || static=(--static-swift-stdlib --disable-local-rpath -Xlinker --no-export-dynamic)
-# libstdc++ linked in as well (the Swift runtime's C++ library; nothing else in the process uses
-# it): loading and relocating libstdc++.so was 0.3 ms of every start. The driver asks for
-# -lstdc++ by name, so a directory searched first holds a libstdc++.so that is a linker script
-# naming the archive (GCC's runtime exception allows the static link). As with the Swift
-# runtime, a fix to libstdc++ then reaches cleave with a rebuild, not with the system's update.
+# Three more libraries linked in, each loaded, relocated and initialised at every start:
+# - libstdc++ (the Swift runtime's C++ library; nothing else in the process uses it): 0.3 ms.
+# - libgcc_s (-static-libgcc: the unwinder libstdc++ needs): its constructor asks the CPU for
+#   its features with cpuid, which traps to the hypervisor (9 us a call on these machines).
+# - libcap (the child's capability set before exec).
+# libgcc_s and libcap together were 0.2 ms of a `cleave run` (interleaved, 300 runs). The driver
+# asks for -lstdc++ and -lcap by name, so a directory searched first holds a lib<name>.so that
+# is a linker script naming the archive (GCC's runtime exception allows the static link of its
+# libraries; libcap is BSD-3-Clause or GPL-2). As with the Swift runtime, a fix to one of them
+# then reaches cleave with a rebuild, not with the system's update.
 if [ "$config" != debug ]; then
-  archive=$(cc -print-file-name=libstdc++.a)
-  if [ -f "$archive" ]; then
-    mkdir -p .build/static-libstdcxx
-    echo "INPUT($archive)" > .build/static-libstdcxx/libstdc++.so
-    static+=(-Xswiftc -L -Xswiftc "$PWD/.build/static-libstdcxx")
-  else
-    echo "build.sh: libstdc++.a not found (libstdc++-12-dev): linking libstdc++ dynamically" >&2
-  fi
+  mkdir -p .build/static-libs
+  for lib in stdc++ cap; do
+    archive=$(cc -print-file-name=lib$lib.a)
+    if [ -f "$archive" ]; then
+      echo "INPUT($archive)" > ".build/static-libs/lib$lib.so"
+    else
+      rm -f ".build/static-libs/lib$lib.so"
+      echo "build.sh: lib$lib.a not found (hack/setup.sh installs it): linking lib$lib dynamically" >&2
+    fi
+  done
+  static+=(-Xswiftc -L -Xswiftc "$PWD/.build/static-libs" -Xswiftc -Xclang-linker -Xswiftc -static-libgcc)
 fi
 if [ "$config" = debug ]; then swift build -c debug --build-tests >&2; else swift build -c "$config" "${static[@]}" >&2; fi
 bin=$(swift build -c "$config" "${static[@]}" --show-bin-path)
