@@ -1,5 +1,8 @@
+import CCleaveSystem
 import CleaveSystem
-/// The cgroup2 filesystem this process sees, from /proc/self/mountinfo.
+
+/// The cgroup2 filesystem this process sees: where systemd puts it, or else from
+/// /proc/self/mountinfo.
 public struct CgroupMount: Sendable, Equatable, Hashable {
     public let mountPoint: String
     /// true on a unified host (cgroup2 only); false on a hybrid one, where v1
@@ -11,7 +14,33 @@ public struct CgroupMount: Sendable, Equatable, Hashable {
         self.isUnified = isUnified
     }
 
-    public static func discover(mountinfoPath: String = "/proc/self/mountinfo") throws -> CgroupMount {
+    /// systemd's and crun's test first: /sys/fs/cgroup itself cgroup2 (unified), or a tmpfs
+    /// there with cgroup2 at /sys/fs/cgroup/unified (hybrid). Two statfs calls instead of the
+    /// mount table, whose read and parse cost 80 µs of every `cleave run`; any other layout
+    /// (cgroup2 mounted elsewhere, v1 only) is looked up in the mount table.
+    public static func discover() throws -> CgroupMount {
+        if let conventional = conventional() { return conventional }
+        return try discover(mountinfoPath: "/proc/self/mountinfo")
+    }
+
+    static let cgroup2Magic = 0x6367_7270   // CGROUP2_SUPER_MAGIC
+    static let tmpfsMagic = 0x0102_1994     // TMPFS_MAGIC
+
+    static func conventional(root: String = "/sys/fs/cgroup") -> CgroupMount? {
+        switch filesystemType(root) {
+        case cgroup2Magic: return CgroupMount(mountPoint: root, isUnified: true)
+        case tmpfsMagic where filesystemType(root + "/unified") == cgroup2Magic:
+            return CgroupMount(mountPoint: root + "/unified", isUnified: false)
+        default: return nil
+        }
+    }
+
+    private static func filesystemType(_ path: String) -> Int? {
+        var type = 0
+        return cleave_filesystem_type(path, &type) == 0 ? type : nil
+    }
+
+    public static func discover(mountinfoPath: String) throws -> CgroupMount {
         guard let text = FileIO.read(mountinfoPath) else {
             throw CgroupError(operation: "read", path: mountinfoPath, message: "cannot read the mount table")
         }
@@ -58,9 +87,9 @@ public struct CgroupMount: Sendable, Equatable, Hashable {
     }
 
     /// The controllers the root offers (cgroup.controllers).
-    public func availableControllers() throws -> Set<String> {
+    public func availableControllers() throws -> ControllerSet {
         let path = mountPoint + "/cgroup.controllers"
         guard let text = FileIO.read(path) else { throw CgroupError.system("read", path) }
-        return Set(text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+        return ControllerSet.parse(text)
     }
 }

@@ -43,6 +43,23 @@ struct MountinfoTests {
         #expect(m.mountPoint == "/sys/fs/cgroup")
     }
 
+    @Test("statfs at systemd's places finds what the mount table says")
+    func conventionalPlacesAgreeWithMountinfo() throws {
+        let fromTable = try CgroupMount.discover(mountinfoPath: "/proc/self/mountinfo")
+        #expect(try CgroupMount.discover() == fromTable)
+        // This is the path taken on systemd's layouts, not the mount table's fallback.
+        #expect(CgroupMount.conventional() == fromTable)
+    }
+
+    @Test("statfs: a cgroup2 directory is unified, a tmpfs without cgroup2 below is not a mount")
+    func conventionalNeedsCgroup2() throws {
+        let mount = try CgroupMount.discover()
+        #expect(CgroupMount.conventional(root: mount.mountPoint) == CgroupMount(mountPoint: mount.mountPoint, isUnified: true))
+        #expect(CgroupMount.conventional(root: "/dev/shm") == nil)   // tmpfs, no "unified" under it
+        #expect(CgroupMount.conventional(root: "/proc") == nil)
+        #expect(CgroupMount.conventional(root: "/nonexistent") == nil)
+    }
+
     @Test func discoverNamesTheFileWhenMissing() {
         do {
             _ = try CgroupMount.discover(mountinfoPath: "/nonexistent/mountinfo")
