@@ -8,13 +8,13 @@ extension Cgroup {
     /// Returns the directories this call made, shallowest first (EEXIST: not
     /// ours); on failure it removes exactly those, deepest first, and throws.
     @discardableResult
-    public func create(enabling controllers: Set<String> = []) throws -> [Cgroup] {
+    public func create(enabling controllers: ControllerSet = []) throws -> [Cgroup] {
         if !controllers.isEmpty {
             let available = try mount.availableControllers()
             let missing = controllers.subtracting(available)
             if !missing.isEmpty {
                 throw CgroupError(operation: "enable controller", path: mount.mountPoint + "/cgroup.controllers",
-                                  message: "\(missing.sorted().joined(separator: ", ")) not available (available: \(available.isEmpty ? "none" : available.sorted().joined(separator: " ")))")
+                                  message: "\(missing.names.joined(separator: ", ")) not available (available: \(available.isEmpty ? "none" : available.description))")
             }
         }
         var ancestors = [Cgroup]()
@@ -36,7 +36,7 @@ extension Cgroup {
         return created
     }
 
-    private func create(_ ancestors: [Cgroup], enabling controllers: Set<String>, created: inout [Cgroup]) throws {
+    private func create(_ ancestors: [Cgroup], enabling controllers: ControllerSet, created: inout [Cgroup]) throws {
         for (i, cgroup) in ancestors.enumerated() {
             if !cgroup.relativePath.isEmpty && !cgroup.exists {
                 if mkdir(cgroup.path, 0o755) == 0 {
@@ -46,10 +46,10 @@ extension Cgroup {
                 }
             }
             guard i < ancestors.count - 1, !controllers.isEmpty else { continue }
-            let enabled = Set(((try cgroup.read("cgroup.subtree_control")) ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+            let enabled = ControllerSet.parse((try cgroup.read("cgroup.subtree_control")) ?? "")
             let needed = controllers.subtracting(enabled)
             if needed.isEmpty { continue }
-            try cgroup.write("cgroup.subtree_control", needed.sorted().map { "+" + $0 }.joined(separator: " "))
+            try cgroup.write("cgroup.subtree_control", needed.names.map { "+" + $0 }.joined(separator: " "))
         }
     }
 
@@ -84,23 +84,29 @@ extension Cgroup {
     /// emptying is retried with a short backoff; a vanished cgroup counts as
     /// removed.
     public func remove(killFirst: Bool = false, timeout: Duration = .seconds(5)) throws {
-        guard exists else { return }
         if killFirst {
+            guard exists else { return }
             for child in (try? children()) ?? [] { try child.remove(killFirst: true, timeout: timeout) }
             if (try? isPopulated()) == true {
                 try kill()
                 _ = try waitUntilEmpty(timeout: timeout)
             }
-        } else if (try? isPopulated()) == true {
-            let count = (try? processes().count) ?? 0
-            throw CgroupError(operation: "rmdir", path: path,
-                              message: "cgroup is populated (\(count) process\(count == 1 ? "" : "es") in it or below); kill it first")
         }
         let deadline = Clock.deadline(after: timeout)
         var delay: UInt32 = 1000
+        var first = true
         while true {
+            // rmdir first: an empty cgroup (the usual end of a run) needs no look inside.
             if rmdir(path) == 0 || errno == ENOENT { return }
             let err = errno
+            // Without killFirst, processes in it are not ours to wait for: say so at once
+            // (cgroupfs answers EBUSY; a plain directory standing in for one, ENOTEMPTY).
+            if first && (err == EBUSY || err == ENOTEMPTY) && !killFirst && (try? isPopulated()) == true {
+                let count = (try? processes().count) ?? 0
+                throw CgroupError(operation: "rmdir", path: path,
+                                  message: "cgroup is populated (\(count) process\(count == 1 ? "" : "es") in it or below); kill it first")
+            }
+            first = false
             guard err == EBUSY, Clock.monotonicNanoseconds() < deadline else { throw CgroupError.system("rmdir", path, errno: err) }
             usleep(delay)
             delay = min(delay * 2, 100_000)

@@ -79,7 +79,7 @@ public struct Cgroup: Sendable, Hashable {
         guard let text = try read("cgroup.events") else {
             throw CgroupError(operation: "read", path: file("cgroup.events"), message: errnoText(ENOENT), errno: ENOENT)
         }
-        return try flat(text, "cgroup.events")["populated"] == 1
+        return try value("populated", of: text, "cgroup.events") == 1
     }
 
     public func children() throws -> [Cgroup] {
@@ -101,6 +101,13 @@ public struct Cgroup: Sendable, Hashable {
             return try FileDescriptor.open(FilePath(path), .readOnly, options: [.directory, .closeOnExec])
         } catch let e as Errno {
             throw CgroupError(operation: "open", path: path, message: errnoText(e.rawValue), errno: e.rawValue)
+        }
+    }
+
+    /// One key of a flat-keyed file; a malformed file is a CgroupError naming it.
+    func value(_ key: String, of text: String, _ name: String) throws -> UInt64? {
+        do { return try StatParsers.flatKeyedValue(key, in: text) } catch let e as ParseError {
+            throw CgroupError(operation: "parse", path: file(name), message: e.description)
         }
     }
 

@@ -61,9 +61,8 @@ extension Cgroup {
     public func exitStats() throws -> CgroupStats {
         var s = CgroupStats()
         if let text = try read("memory.events") {
-            let events = try flat(text, "memory.events")
-            s.oom = events["oom"]
-            s.oomKill = events["oom_kill"]
+            s.oom = try value("oom", of: text, "memory.events")
+            s.oomKill = try value("oom_kill", of: text, "memory.events")
         }
         s.processes = try processes()
         return s

@@ -105,6 +105,23 @@ struct CgroupParserProperties {
         }
     }
 
+    @Test("flatKeyedValue is flatKeyed(text)[key] on every mutated stat file: the same value, or the same error")
+    func flatKeyedValueAgrees() async {
+        await checkMutations(of: Self.statFiles) { text in
+            let keys = ["populated", "frozen", "oom_kill", "oom", "anon", "usage_usec", "", "x"]
+                + text.split(whereSeparator: { $0 == "\n" || $0 == " " }).prefix(4).map(String.init)
+            for key in keys {
+                let whole = Result { try StatParsers.flatKeyed(text)[key] }
+                let one = Result { try StatParsers.flatKeyedValue(key, in: text) }
+                switch (whole, one) {
+                case (.success(let a), .success(let b)): #expect(a == b, "\(key) in \(Array(text.utf8))")
+                case (.failure(let a), .failure(let b)): #expect("\(a)" == "\(b)", "\(key) in \(Array(text.utf8))")
+                default: Issue.record("\(key) in \(Array(text.utf8)): \(whole) against \(one)")
+                }
+            }
+        }
+    }
+
     @Test("flat-keyed round trip: 'key value' lines written from a dictionary parse back to it; pids and single values too")
     func statParsersRoundTrip() async {
         let keys = Gen<Character>.lowercaseLetter.string(of: 1...12)

@@ -31,9 +31,9 @@ extension Runner {
     /// the caller then finishes the run itself (the full path, which also says why).
     func handOver(to standby: StandbyWatcher, status: ExitStatus, state: inout RunState, record: String,
                   cgroup: Cgroup, lock: OwnerLock) -> Bool {
-        guard let text = try? cgroup.read("cgroup.events"), let events = try? StatParsers.flatKeyed(text),
-              events["populated"] == 1 else { return false }
-        if events["frozen"] == 1 {
+        guard let text = try? cgroup.read("cgroup.events"),
+              (try? StatParsers.flatKeyedValue("populated", in: text)) == 1 else { return false }
+        if (try? StatParsers.flatKeyedValue("frozen", in: text)) == 1 {
             Console.warning("cgroup \(cgroup.path) is frozen (cgroup.freeze set outside cleave): its teardown cannot finish until it is thawed; the watcher kills it after --teardown-timeout (\(request.teardownTimeout.seconds) s)")
         }
         switch status {
@@ -41,7 +41,7 @@ extension Runner {
         case .signaled(let sig): state.signal = sig; state.exitCode = status.shellCode
         }
         if case .signaled(SIGKILL) = status, let memory = try? cgroup.read("memory.events"),
-           let kills = (try? StatParsers.flatKeyed(memory))?["oom_kill"], kills > 0 {
+           let kills = try? StatParsers.flatKeyedValue("oom_kill", in: memory), kills > 0 {
             Console.error("the workload was killed by the kernel's OOM killer (memory.events oom_kill \(kills), memory.max \(request.limits.memoryMax?.description ?? "unset"))")
             state.oomKilled = true
         }

@@ -78,8 +78,8 @@ public struct Runner {
         // left out only with --inject, which asks for the injected helper alone.
         if request.teardown == .async && !request.inject {
             // A bundle's environment is the workload's own: look in cleave's too.
-            if let library = TeardownLibrary.locate(environment: environment.dictionary)
-                ?? TeardownLibrary.locate(environment: EnvironmentList.current().dictionary) {
+            if let library = TeardownLibrary.locate(environment: environment)
+                ?? TeardownLibrary.locate(environment: EnvironmentList.current()) {
                 environment["LD_PRELOAD"] = EnvironmentList.preloadValue(adding: library, to: environment["LD_PRELOAD"])
                 environment[CLEAVE_ENV_TEARDOWN] = nil
                 if let workers = request.teardownWorkers {
@@ -165,10 +165,12 @@ public struct Runner {
         case .exited(let code): state.exitCode = code
         case .signaled(let sig): state.signal = sig; state.exitCode = status.shellCode
         }
+        // One read of cgroup.events says whether it is gone, frozen, or still populated (a helper).
+        let events = try? cgroup.read("cgroup.events")
         // Someone else may have removed or frozen the cgroup meanwhile: say so; never wait on it.
-        if !cgroup.exists {
+        if events == nil && !cgroup.exists {
             Console.warning("cgroup \(cgroup.path) was removed during the run, not by cleave")
-        } else if Self.isFrozen(cgroup) {
+        } else if let events, (try? StatParsers.flatKeyedValue("frozen", in: events)) == 1 {
             Console.warning("cgroup \(cgroup.path) is frozen (cgroup.freeze set outside cleave): its teardown cannot finish until it is thawed; the watcher kills it after --teardown-timeout (\(request.teardownTimeout.seconds) s)")
         }
         state.oomKilled = stats?.oomKill.map { $0 > 0 }
@@ -176,7 +178,7 @@ public struct Runner {
         // The record stays while someone may still act on the cgroup: the watcher removes it
         // when the teardown ends, and a kept cgroup keeps it (gc leaves both alone). A cgroup
         // removed right now takes its record with it: that one is not rewritten first.
-        let populated = (try? cgroup.isPopulated()) ?? false
+        let populated = events.flatMap { try? StatParsers.flatKeyedValue("populated", in: $0) } == 1
         if populated || request.keepCgroup || !setup.owned { try? writeState(state, record: record) }
         let finish = finishTeardown(setup, populated: populated, state: &state, record: record, lock: lock)
         lockHandedOver = finish.watcher
@@ -218,8 +220,8 @@ public struct Runner {
     package static let supervisorSliceNanoseconds: UInt64 = 100_000
 
     package static func isFrozen(_ cgroup: Cgroup) -> Bool {
-        guard let text = try? cgroup.read("cgroup.events"), let events = try? StatParsers.flatKeyed(text) else { return false }
-        return events["frozen"] == 1
+        guard let text = try? cgroup.read("cgroup.events") else { return false }
+        return (try? StatParsers.flatKeyedValue("frozen", in: text)) == 1
     }
 
     private func placement(mount: CgroupMount, identity: RunIdentity) throws -> Cgroup {
@@ -278,21 +280,6 @@ public struct Runner {
         if let record { try state.write(to: record) }
         guard let path = request.stateFile else { return }
         try state.write(to: path)
-    }
-}
-
-/// The run's id, name and short id, fixed once.
-package struct RunIdentity {
-    package let id: String
-    package let name: String
-    package var shortID: String { String(id.prefix(8)) }
-
-    package init(request: RunRequest) {
-        id = request.id ?? (0..<2).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16).leftPadded(16) }.joined()
-        let base = request.name ?? request.command.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? "workload"
-        let safe = base.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
-        let trimmed = String(safe).drop { $0 == "." }
-        name = trimmed.isEmpty ? "workload" : String(trimmed.prefix(64))
     }
 }
 
