@@ -67,8 +67,8 @@ public struct ResourceLimits: Sendable, Equatable, Codable {
     public var isEmpty: Bool { self == ResourceLimits() }
 
     /// The controllers these limits need enabled on the way down.
-    public var requiredControllers: Set<String> {
-        var c = Set<String>()
+    public var requiredControllers: ControllerSet {
+        var c: ControllerSet = []
         if memoryMax != nil || memoryHigh != nil || memoryLow != nil || memorySwapMax != nil { c.insert("memory") }
         if cpuMax != nil || cpuWeight != nil { c.insert("cpu") }
         if pidsMax != nil { c.insert("pids") }

@@ -65,13 +65,35 @@ extension ProcFS {
     /// Field 22 of /proc/<pid>/stat, in clock ticks since boot: with the pid it names one
     /// process for ever (a reused pid gets a later start time).
     public static func startTime(_ pid: Int32) -> UInt64? {
-        guard let text = FileIO.read("/proc/\(pid)/stat") else { return nil }
-        // On the bytes (Characters cost more than the read, twice in every `cleave run`). After
-        // "comm)" come fields 3...; starttime is field 22, the 20th of those.
-        let bytes = text.utf8
-        guard let paren = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-        let fields = bytes[bytes.index(after: paren)...].split(separator: UInt8(ascii: " "))
-        return fields.count > 19 ? UInt64(String(decoding: fields[19], as: UTF8.self)) : nil
+        FileIO.read("/proc/\(pid)/stat").flatMap(startTime(stat:))
+    }
+
+    /// starttime from the text of /proc/<pid>/stat. After "comm)" (the last ")": comm may hold
+    /// any byte) come fields 3...; starttime is field 22, the 20th of those. Read on the bytes,
+    /// without splitting (twice in every `cleave run`); nil when it is not a whole number.
+    public static func startTime(stat text: String) -> UInt64? {
+        var text = text
+        return text.withUTF8 { bytes -> UInt64? in
+            guard let paren = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+            var field = -1, value: UInt64 = 0, digits = 0
+            var previousWasSpace = true
+            for byte in bytes[(paren + 1)...] {
+                if byte == UInt8(ascii: " ") {
+                    if field == 19 { break }
+                    previousWasSpace = true
+                    continue
+                }
+                if previousWasSpace { field += 1; previousWasSpace = false }
+                guard field == 19 else { continue }
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+                guard !o1, !o2 else { return nil }
+                value = sum
+                digits += 1
+            }
+            return field >= 19 && digits > 0 ? value : nil
+        }
     }
 
     /// NSpid of /proc/<pid>/status: the pid in each PID namespace, outermost first.

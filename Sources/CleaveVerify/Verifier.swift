@@ -48,7 +48,7 @@ package struct Verifier {
         let workload = options.command ?? ["cleave", "probe", "alloc", String(options.probeSize)]
         return VerifyReport(version: version,
                             host: .init(kernel: Self.kernelRelease(), cgroupMount: mount.mountPoint, unified: mount.isUnified,
-                                        controllers: available.sorted(), memoryController: memoryAvailable),
+                                        controllers: available.names, memoryController: memoryAvailable),
                             sizeBytes: options.command == nil ? options.probeSize : options.size, threads: options.threads, workload: workload,
                             modes: modes, exitLatencyRatio: ratio, verdict: verdict, summary: summary)
     }

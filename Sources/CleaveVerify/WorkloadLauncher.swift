@@ -34,7 +34,7 @@ struct WorkloadLauncher {
             // As `cleave run`: LD_PRELOAD unless --inject, also beside an injected helper (a
             // static launcher exec'ing a dynamic program keeps one).
             if options.inject { break }
-            guard let library = TeardownLibrary.locate(environment: env.dictionary) else {
+            guard let library = TeardownLibrary.locate(environment: env) else {
                 if injection != nil { break }
                 throw CleaveError.message("\(TeardownLibrary.fileName) not found next to cleave (set \(CLEAVE_ENV_TEARDOWN_LIBRARY))")
             }

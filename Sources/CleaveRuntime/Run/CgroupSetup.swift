@@ -7,7 +7,7 @@ import CleaveSystem
 public enum CgroupSetup {
     /// Controllers enabled when the hierarchy has them, so statistics exist
     /// even without limits; the ones the limits need are required.
-    public static let wanted: Set<String> = ["memory", "cpu", "pids"]
+    public static let wanted: ControllerSet = ["memory", "cpu", "pids"]
 
     /// The run's cgroup and what cleave may do with it.
     public struct Placement: Sendable {
@@ -45,7 +45,7 @@ public enum CgroupSetup {
         let required = limits.requiredControllers
         let missing = required.subtracting(available)
         if !missing.isEmpty {
-            throw CleaveError.message("controller\(missing.count > 1 ? "s" : "") \(missing.sorted().joined(separator: ", ")) not available in the cgroup2 hierarchy at \(mount.mountPoint) (available: \(available.isEmpty ? "none" : available.sorted().joined(separator: " ")))\(mount.isUnified ? "" : "; this host is hybrid: the controller is bound to cgroup v1")")
+            throw CleaveError.message("controller\(missing.count > 1 ? "s" : "") \(missing.names.joined(separator: ", ")) not available in the cgroup2 hierarchy at \(mount.mountPoint) (available: \(available.isEmpty ? "none" : available.description))\(mount.isUnified ? "" : "; this host is hybrid: the controller is bound to cgroup v1")")
         }
         let created = try cgroup.create(enabling: required.union(wanted.intersection(available)))
         let madeLeaf = created.last == cgroup

@@ -13,12 +13,12 @@ package enum EmbeddedLibraryInstaller {
     /// One attempt per process (callers may look twice: the workload's environment, then cleave's).
     nonisolated(unsafe) private static var attempted: (done: Bool, path: String?) = (false, nil)
 
-    package static func install(environment: [String: String]) -> String? {
+    package static func install(environment: EnvironmentList) -> String? {
         if !attempted.done { attempted = (true, installOnce(environment: environment)) }
         return attempted.path
     }
 
-    private static func installOnce(environment: [String: String]) -> String? {
+    private static func installOnce(environment: EnvironmentList) -> String? {
         guard let bytes = EmbeddedTeardownLibrary.bytes() else { return nil }
         let base: String
         if geteuid() == 0 {

@@ -12,7 +12,9 @@ public struct RunRequest: Sendable {
     public var id: String?
     public var limits = ResourceLimits()
     public var teardown: TeardownMode = .async
-    public var teardownTimeout: Duration = .seconds(300)
+    public var teardownTimeout: Duration = Self.defaultTeardownTimeout
+    /// --teardown-timeout when unset: 5 minutes.
+    public static let defaultTeardownTimeout: Duration = .seconds(300)
     /// --teardown-workers; nil: the library's default (the cgroup's CPUs).
     public var teardownWorkers: Int?
     public var keepCgroup = false

@@ -44,8 +44,7 @@ public struct RunState: Codable, Sendable {
 
     /// `<id>-<supervisor pid>.json`: unique among live runs even when ids repeat (bundles).
     public static func recordPath(id: String, supervisorPid: Int32, directory: String = RunState.directory) -> String {
-        let safe = String(id.prefix(64).map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
-        return "\(directory)/\(safe)-\(supervisorPid).json"
+        "\(directory)/\(SafeName.make(id, limit: 64))-\(supervisorPid).json"
     }
 
     public static func read(from path: String) throws -> RunState {

@@ -28,7 +28,7 @@ struct PrepareCommand: ParsableCommand {
 
     func run() throws {
         guard let cleave = Executable.path() else { throw CleaveError.message("cannot find the cleave executable for the hooks") }
-        guard let library = library ?? TeardownLibrary.locate(environment: EnvironmentList.current().dictionary) else {
+        guard let library = library ?? TeardownLibrary.locate(environment: EnvironmentList.current()) else {
             throw CleaveError.message("\(TeardownLibrary.fileName) not found: pass --library PATH")
         }
         guard library.hasPrefix("/") else { throw CleaveError.message("--library: '\(library)' must be an absolute path (the runtime mounts it)") }
