@@ -2,7 +2,7 @@
 # Builds the node agent's OCI image without a container engine (umoci), from scratch:
 #   /usr/local/bin/cleave, /usr/local/bin/cleave-agent   release build, static Swift runtime
 #   /usr/local/lib/cleave/libcleave-teardown.so           (cleave finds it in ../lib/cleave)
-#   the shared libraries those link against (glibc, libcap, ...), copied from this
+#   the shared libraries those link against (glibc), copied from this
 #   Debian system with their copyright files; /etc/passwd and /etc/group naming
 #   nobody (65534), the user the image runs as.
 # Outputs, for the name and tag manifests/kubernetes/daemonset.yaml uses (cleave:VERSION):
@@ -49,6 +49,8 @@ install -d -m 0755 "$root/usr/local/bin" "$root/usr/local/lib/cleave" "$root/etc
 install -m 0755 -s "$bin/cleave" "$bin/cleave-agent" "$root/usr/local/bin/"
 install -m 0644 -s "$bin/libcleave-teardown.so" "$root/usr/local/lib/cleave/"
 install -m 0644 packaging/debian/copyright "$root/usr/share/doc/cleave/copyright"
+# libcap is linked in (hack/build.sh): its BSD licence asks for its notices beside the binary.
+install -m 0644 /usr/share/doc/libcap2/copyright "$root/usr/share/doc/cleave/copyright.libcap2"
 
 # The runtime closure: every library the loader resolves (and the loader itself), at the
 # path it resolves it to, plus the copyright file of the Debian package that ships it.

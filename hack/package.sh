@@ -52,6 +52,8 @@ gzip -9n "$root"/usr/share/man/man1/*.1
 
 gzip -9nc packaging/debian/changelog > "$root/usr/share/doc/cleave/changelog.Debian.gz"
 install -m 0644 packaging/debian/copyright "$root/usr/share/doc/cleave/copyright"
+# libcap is linked in (hack/build.sh): its BSD licence asks for its notices beside the binary.
+install -m 0644 /usr/share/doc/libcap2/copyright "$root/usr/share/doc/cleave/copyright.libcap2"
 find "$root" -type d -exec chmod 0755 {} +
 find "$root/usr/share" -type f -exec chmod 0644 {} +
 
@@ -59,7 +61,7 @@ find "$root/usr/share" -type f -exec chmod 0644 {} +
 depends=$(cd "$stage" && mkdir -p debian && echo "Source: cleave" > debian/control &&
           dpkg-shlibdeps -O -e"$root/usr/bin/cleave" -e"$root/usr/bin/cleave-agent" -e"$root/usr/lib/cleave/libcleave-teardown.so" 2>/dev/null |
           sed -n 's/^shlibs:Depends=//p')
-[ -n "$depends" ] || depends="libc6, libcap2"
+[ -n "$depends" ] || depends="libc6"
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 sed "s|@VERSION@|$version|; s|@ARCH@|$arch|; s|@SIZE@|$size|; s|@DEPENDS@|$depends|" \
   packaging/debian/control.in > "$root/DEBIAN/control"
