@@ -55,6 +55,17 @@ extension Cgroup {
         return s
     }
 
+    /// The larger of memory.peak and memory.current, nil when neither is readable: two small
+    /// reads, for sampling a running workload and for the first reading at its exit, when the
+    /// runtime may remove the cgroup at any moment.
+    public func memoryHighWater() -> UInt64? {
+        let readings = ["memory.peak", "memory.current"].compactMap { name -> UInt64? in
+            guard let text = try? read(name), case .value(let v)? = try? StatParsers.singleValue(text) else { return nil }
+            return v
+        }
+        return readings.max()
+    }
+
     /// What a run's record needs once the workload is reaped: the OOM kill count (memory.events)
     /// and the processes left, its helper among them; `stats()` adds the rest (memory.stat,
     /// cpu.stat, ...), too much for a supervisor the manager is waiting for.

@@ -31,22 +31,19 @@ package enum TeardownFollower {
 
         var observation = TeardownObservation(helperPidsAtExit: [], outcome: "timeout")
         var peak: UInt64 = 0
-        func sample() {
-            let stats = try? cgroup.stats()
-            peak = max(peak, stats?.memoryPeak ?? 0, stats?.memoryCurrent ?? 0)
-        }
-        // Sampled at once, then every 250 ms: memory.peak is the cgroup's own maximum, and one
-        // reading before the exit is what the report relies on when the cgroup is removed
-        // (crun delete) before this process is scheduled after the exit.
+        func sample() { peak = max(peak, cgroup.memoryHighWater() ?? 0) }
+        // Sampled at once, then every 250 ms (memory.peak is the cgroup's own maximum), and
+        // first of all at the exit: the runtime may remove the cgroup (crun delete) right after,
+        // and a reading before the exit is then all the report has.
         sample()
         var pfd = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
         while poll(&pfd, 1, 250) == 0 || (pfd.revents == 0) { sample() }
+        sample()
         let exited = Clock.monotonicNanoseconds()
         observation.mainExitedAt = Clock.wallSeconds()
         let atExit = try? cgroup.stats()
         observation.memoryAtExitBytes = atExit?.memoryCurrent
         observation.helperPidsAtExit = TeardownHelpers.helpers(among: atExit?.processes ?? [])
-        sample()
 
         let emptied = (try? cgroup.waitUntilEmpty(timeout: options.timeout)) ?? !cgroup.exists
         if emptied {
