@@ -34,13 +34,10 @@ struct CgroupReadings: Sendable {
         FileIO.read(cgroup.path + "/" + name).flatMap { value(of: key, in: $0) }
     }
 
-    /// One key of a flat-keyed file ("key value" lines), without building a dictionary.
+    /// One key of a flat-keyed file ("key value" lines), without building a dictionary; nil
+    /// for a file that is not one.
     static func value(of key: String, in text: String) -> UInt64? {
-        for line in text.split(separator: "\n") {
-            guard line.hasPrefix(key), let space = line.firstIndex(of: " "), line[..<space] == key else { continue }
-            return UInt64(line[line.index(after: space)...])
-        }
-        return nil
+        try? StatParsers.flatKeyedValue(key, in: text)
     }
 
     /// The controllers a cgroup enables for its children (cgroup.subtree_control).

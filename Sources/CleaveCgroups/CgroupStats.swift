@@ -34,13 +34,8 @@ extension Cgroup {
     public func stats() throws -> CgroupStats {
         var s = try exitStats()
         func value(_ name: String) throws -> UInt64? {
-            guard let text = try read(name) else { return nil }
-            do {
-                if case .value(let v) = try StatParsers.singleValue(text) { return v }
-                return nil
-            } catch let e as ParseError {
-                throw CgroupError(operation: "parse", path: file(name), message: e.description)
-            }
+            if case .value(let v)? = try singleValue(name) { return v }
+            return nil
         }
         func keyed(_ name: String) throws -> [String: UInt64]? {
             guard let text = try read(name) else { return nil }
@@ -60,10 +55,19 @@ extension Cgroup {
     /// runtime may remove the cgroup at any moment.
     public func memoryHighWater() -> UInt64? {
         let readings = ["memory.peak", "memory.current"].compactMap { name -> UInt64? in
-            guard let text = try? read(name), case .value(let v)? = try? StatParsers.singleValue(text) else { return nil }
+            guard case .value(let v)? = try? singleValue(name) else { return nil }
             return v
         }
         return readings.max()
+    }
+
+    /// A single-value file (a number or "max"); nil when absent, a CgroupError naming the file
+    /// when it holds anything else.
+    func singleValue(_ name: String) throws -> LimitValue? {
+        guard let text = try read(name) else { return nil }
+        do { return try StatParsers.singleValue(text) } catch let e as ParseError {
+            throw CgroupError(operation: "parse", path: file(name), message: e.description)
+        }
     }
 
     /// What a run's record needs once the workload is reaped: the OOM kill count (memory.events)

@@ -129,12 +129,7 @@ extension Cgroup {
 
     /// What the limit files hold now; absent files give nil.
     public func readLimits() throws -> ResourceLimits {
-        func limit(_ name: String) throws -> LimitValue? {
-            guard let text = try read(name) else { return nil }
-            do { return try StatParsers.singleValue(text) } catch let e as ParseError {
-                throw CgroupError(operation: "parse", path: file(name), message: e.description)
-            }
-        }
+        func limit(_ name: String) throws -> LimitValue? { try singleValue(name) }
         var l = ResourceLimits()
         l.memoryMax = try limit("memory.max")
         l.memoryHigh = try limit("memory.high")

@@ -1,3 +1,5 @@
+import CleaveSystem
+
 /// Parsers for cgroup file contents. Pure functions, so tests can feed them
 /// sample files.
 public enum StatParsers {
@@ -37,30 +39,20 @@ public enum StatParsers {
             var end = start
             while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
             defer { start = end + 1 }
-            // The line's parts at spaces, empty ones left out (as split does): the first two
+            // The line's parts at spaces (empty ones left out, as split does): the first two
             // kept, a third only counted.
             var first = 0..<0, second = 0..<0, count = 0
-            var i = start
-            while i < end && count < 3 {
-                while i < end && bytes[i] == UInt8(ascii: " ") { i += 1 }
-                guard i < end else { break }
-                let partStart = i
-                while i < end && bytes[i] != UInt8(ascii: " ") { i += 1 }
-                if count == 0 { first = partStart..<i } else if count == 1 { second = partStart..<i }
-                count += 1
+            ByteText.forEachField(bytes, in: start..<end) { index, part in
+                if index == 0 { first = part } else if index == 1 { second = part }
+                count = index + 1
+                return index < 2
             }
             if start == end { continue }
             let line = { String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) }
             guard count == 2 else { throw ParseError(line(), "expected 'key value'") }
-            var value: UInt64 = 0
-            for b in bytes[second] {
-                let (times10, o1) = value.multipliedReportingOverflow(by: 10)
-                let (sum, o2) = times10.addingReportingOverflow(UInt64(b &- UInt8(ascii: "0")))
-                guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9"), !o1, !o2 else {
-                    let part = String(decoding: UnsafeBufferPointer(rebasing: bytes[second]), as: UTF8.self)
-                    throw ParseError(line(), "'\(part)' is not a whole number")
-                }
-                value = sum
+            guard let value = ByteText.wholeNumber(bytes[second]) else {
+                let part = String(decoding: UnsafeBufferPointer(rebasing: bytes[second]), as: UTF8.self)
+                throw ParseError(line(), "'\(part)' is not a whole number")
             }
             if bytes[first].elementsEqual(key) { found = value }
         }

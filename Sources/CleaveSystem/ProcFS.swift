@@ -75,24 +75,12 @@ extension ProcFS {
         var text = text
         return text.withUTF8 { bytes -> UInt64? in
             guard let paren = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-            var field = -1, value: UInt64 = 0, digits = 0
-            var previousWasSpace = true
-            for byte in bytes[(paren + 1)...] {
-                if byte == UInt8(ascii: " ") {
-                    if field == 19 { break }
-                    previousWasSpace = true
-                    continue
-                }
-                if previousWasSpace { field += 1; previousWasSpace = false }
-                guard field == 19 else { continue }
-                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
-                let (times10, o1) = value.multipliedReportingOverflow(by: 10)
-                let (sum, o2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
-                guard !o1, !o2 else { return nil }
-                value = sum
-                digits += 1
+            var starttime: Range<Int>?
+            ByteText.forEachField(bytes, in: (paren + 1)..<bytes.count) { index, field in
+                if index == 19 { starttime = field }
+                return index < 19
             }
-            return field >= 19 && digits > 0 ? value : nil
+            return starttime.flatMap { ByteText.wholeNumber(bytes[$0]) }
         }
     }
 
