@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the node agent's OCI image without a container engine (umoci), from scratch:
-#   /usr/local/bin/cleave, /usr/local/bin/cleave-agent   release build, static Swift runtime
+#   /usr/local/bin/cleave, /usr/local/bin/cleave-agent   release build, static PIEs
 #   /usr/local/lib/cleave/libcleave-teardown.so           (cleave finds it in ../lib/cleave)
-#   the shared libraries those link against (glibc), copied from this
+#   the shared libraries it links against (glibc), copied from this
 #   Debian system with their copyright files; /etc/passwd and /etc/group naming
 #   nobody (65534), the user the image runs as.
 # Outputs, for the name and tag manifests/kubernetes/daemonset.yaml uses (cleave:VERSION):
@@ -31,7 +31,7 @@ for f in cleave cleave-agent libcleave-teardown.so; do
 done
 # A debug build links the Swift runtime dynamically: it would not run from scratch.
 if ldd "$bin/cleave-agent" | grep -q 'libswiftCore'; then
-  echo "image.sh: $bin/cleave-agent links the Swift runtime dynamically: give a release build (--static-swift-stdlib)" >&2
+  echo "image.sh: $bin/cleave-agent links the Swift runtime dynamically: give a release build (hack/build.sh release)" >&2
   exit 1
 fi
 
@@ -50,10 +50,13 @@ install -m 0755 -s "$bin/cleave" "$bin/cleave-agent" "$root/usr/local/bin/"
 install -m 0644 -s "$bin/libcleave-teardown.so" "$root/usr/local/lib/cleave/"
 install -m 0644 packaging/debian/copyright "$root/usr/share/doc/cleave/copyright"
 # libcap is linked in (hack/build.sh): its BSD licence asks for its notices beside the binary.
+# glibc is linked in too: its copyright file comes with the preload library's (below).
 install -m 0644 /usr/share/doc/libcap2/copyright "$root/usr/share/doc/cleave/copyright.libcap2"
 
 # The runtime closure: every library the loader resolves (and the loader itself), at the
-# path it resolves it to, plus the copyright file of the Debian package that ships it.
+# path it resolves it to, plus the copyright file of the Debian package that ships it. The
+# release binaries are static ("statically linked", nothing listed): only the preload
+# library, which runs in any program, needs the system's libc.
 libs=$(for f in "$root/usr/local/bin/cleave" "$root/usr/local/bin/cleave-agent" "$root/usr/local/lib/cleave/libcleave-teardown.so"; do
          ldd "$f" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
        done | sort -u)

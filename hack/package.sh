@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds a Debian package of cleave with dpkg-deb from a release build:
-#   /usr/bin/cleave, /usr/bin/cleave-agent (static Swift runtime)
+#   /usr/bin/cleave, /usr/bin/cleave-agent (static PIEs: hack/build.sh)
 #   /usr/lib/cleave/libcleave-teardown.so            (found by cleave beside ../lib/cleave)
 #   /lib/systemd/system/cleave-agent.service          (manifests/systemd, paths to /usr/bin)
 #   /usr/share/containers/oci/hooks.d/cleave.json     (podman and CRI-O read hooks.d there)
@@ -54,6 +54,11 @@ gzip -9nc packaging/debian/changelog > "$root/usr/share/doc/cleave/changelog.Deb
 install -m 0644 packaging/debian/copyright "$root/usr/share/doc/cleave/copyright"
 # libcap is linked in (hack/build.sh): its BSD licence asks for its notices beside the binary.
 install -m 0644 /usr/share/doc/libcap2/copyright "$root/usr/share/doc/cleave/copyright.libcap2"
+# The binaries are static PIEs (hack/build.sh says why): lintian flags any static binary.
+install -d "$root/usr/share/lintian/overrides"
+printf '%s\n' "# Static on purpose: each shared library cost every start its loading and relocation (hack/build.sh)." \
+  "cleave: statically-linked-binary [usr/bin/cleave]" "cleave: statically-linked-binary [usr/bin/cleave-agent]" \
+  > "$root/usr/share/lintian/overrides/cleave"
 find "$root" -type d -exec chmod 0755 {} +
 find "$root/usr/share" -type f -exec chmod 0644 {} +
 
@@ -62,8 +67,11 @@ depends=$(cd "$stage" && mkdir -p debian && echo "Source: cleave" > debian/contr
           dpkg-shlibdeps -O -e"$root/usr/bin/cleave" -e"$root/usr/bin/cleave-agent" -e"$root/usr/lib/cleave/libcleave-teardown.so" 2>/dev/null |
           sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || depends="libc6"
+# The source packages of the libraries linked in whose licences ask for the source (Debian
+# policy 7.8): glibc (LGPL-2.1+) and libcap.
+built_using=$(dpkg-query -W -f='${source:Package} (= ${source:Version}), ' libc6 libcap2 | sed 's/, $//')
 size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
-sed "s|@VERSION@|$version|; s|@ARCH@|$arch|; s|@SIZE@|$size|; s|@DEPENDS@|$depends|" \
+sed "s|@VERSION@|$version|; s|@ARCH@|$arch|; s|@SIZE@|$size|; s|@DEPENDS@|$depends|; s|@BUILT_USING@|$built_using|" \
   packaging/debian/control.in > "$root/DEBIAN/control"
 
 mkdir -p "$out"

@@ -27,7 +27,7 @@ extension WorkloadLauncher {
         switch ExecutableKind.of(path: executable) {
         case .staticELF: return "static ELF, no PT_INTERP"
         case .setID: return "setuid/setgid file"
-        case .dynamic, .other: return nil
+        case .dynamic, .linkedHelper, .other: return nil
         }
     }
 

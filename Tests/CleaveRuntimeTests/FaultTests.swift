@@ -189,8 +189,12 @@ struct FaultTests {
         #expect(TestEnvironment.eventually(timeout: 20) { !cgroup.exists }, "the watcher kills and removes the cgroup")
         // A task leaves its cgroup (cgroup_exit) before it turns zombie: wait, do not look once.
         #expect(TestEnvironment.eventually { !ProcFS.isAlive(helper) })
-        let events = fx.events()
-        #expect(events.contains("teardown-timeout") && events.contains("cgroup-removed"), "events: \(events)")
+        // The watcher logs the removal after the rmdir: wait for the line, do not look once.
+        var events = [String]()
+        #expect(TestEnvironment.eventually(timeout: 20) {
+            events = fx.events()
+            return events.contains("teardown-timeout") && events.contains("cgroup-removed")
+        }, "events: \(events)")
         #expect(TestEnvironment.eventually { fx.records().isEmpty })
     }
 

@@ -157,6 +157,25 @@ struct RunInjectTests {
         #expect(cgroupGone(path))
     }
 
+    @Test("ExecutableKind: a static build of the running cleave (same device and inode, a hard link too) starts its linked helper; a copy of it is injected")
+    func linkedHelperIsTheRunningFileOnly() throws {
+        let built = try Self.built.get()
+        let self_ = built.staticPath
+        #expect(ExecutableKind.of(path: self_, runningExecutable: self_) == .linkedHelper)
+        let link = "/tmp/cleave-test-runinject-link-\(getpid())", copy = "/tmp/cleave-test-runinject-copy-\(getpid())"
+        defer { unlink(link); unlink(copy) }
+        unlink(link)
+        try #require(Glibc.link(self_, link) == 0)
+        #expect(ExecutableKind.of(path: link, runningExecutable: self_) == .linkedHelper)
+        let copied = try ChildProcess(["/bin/cp", self_, copy]).wait(timeout: 30)
+        try #require(copied.status == 0, "cp: \(copied.stderr)")
+        #expect(ExecutableKind.of(path: copy, runningExecutable: self_) == .staticELF)
+        // Only a static file: the loader reaches a dynamic one with LD_PRELOAD.
+        #expect(ExecutableKind.of(path: built.dynamicPath, runningExecutable: built.dynamicPath) == .dynamic)
+        // The test process itself is not the static file.
+        #expect(ExecutableKind.of(path: self_) == .staticELF)
+    }
+
     @Test("ExecutableKind: ELF without PT_INTERP is static, with it dynamic, a script other")
     func executableKind() throws {
         #expect(ExecutableKind.of(path: "/bin/sh") == .dynamic)

@@ -10,6 +10,10 @@ public enum ExecutableKind: Equatable, Sendable {
     case dynamic
     case staticELF
     case setID
+    /// A static build of cleave itself (the running binary's file): its probe starts the
+    /// teardown helper it links when the environment asks for the preload, and its other
+    /// commands need none, so nothing is injected.
+    case linkedHelper
     /// Not an ELF file we can read (a script, which `#!` hands to a dynamic interpreter).
     case other
 
@@ -17,8 +21,9 @@ public enum ExecutableKind: Equatable, Sendable {
 
     /// `uid`/`gid`: who execs it (the workload's user); `noNewPrivileges`: the kernel then
     /// ignores set-id bits and file capabilities, and the loader honours LD_PRELOAD.
+    /// `runningExecutable`: the file of the cleave deciding (tests name another).
     public static func of(path: String, uid: uid_t = getuid(), gid: gid_t = getgid(),
-                          noNewPrivileges: Bool = false) -> ExecutableKind {
+                          noNewPrivileges: Bool = false, runningExecutable: String = "/proc/self/exe") -> ExecutableKind {
         var st = stat()
         guard stat(path, &st) == 0 else { return .other }
         if !noNewPrivileges && securelyExecuted(path: path, st, uid: uid, gid: gid) { return .setID }
@@ -27,10 +32,17 @@ public enum ExecutableKind: Equatable, Sendable {
         defer { close(fd) }
         var header = [UInt8](repeating: 0, count: 64)
         guard readFully(fd, &header, at: 0) else { return .other }
-        return classify(header: header) { offset, count in
+        let kind = classify(header: header) { offset, count in
             var bytes = [UInt8](repeating: 0, count: count)
             return readFully(fd, &bytes, at: offset) ? bytes : nil
         }
+        return kind == .staticELF && sameFile(st, runningExecutable) ? .linkedHelper : kind
+    }
+
+    /// Whether `st` is the file at `path` (device and inode): for /proc/self/exe, this cleave.
+    private static func sameFile(_ st: stat, _ path: String) -> Bool {
+        var other = stat()
+        return stat(path, &other) == 0 && other.st_dev == st.st_dev && other.st_ino == st.st_ino
     }
 
     /// The decision on an ELF64 little-endian header and its program headers (`read` returns
