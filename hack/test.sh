@@ -74,8 +74,18 @@ for tier in "${tiers[@]}"; do
       trap 'rm -rf "$image_dir"' EXIT
       CLEAVE_IMAGE_ARCHIVE=$(hack/image.sh --output "$image_dir" | tail -n 1) || status=1
       export CLEAVE_IMAGE_ARCHIVE
-      CLEAVE_TEST_TIER=vm hack/vm.sh --memory 2G --timeout 1500 -- \
-        "$tests" --testing-library swift-testing --filter "$vm_filter" || status=1
+      # A guest kernel soft lockup (vm.sh exit 123; seen once, in a clean-clone CI run of
+      # December 5: both guest CPUs spinning in the 6.1 kernel under TCG, one in a cleave
+      # process, one in cc1) is not a test's verdict: the tier runs once more in a fresh
+      # guest, and the lockup's console lines stay in the log above.
+      for attempt in 1 2; do
+        vm_status=0
+        CLEAVE_TEST_TIER=vm hack/vm.sh --memory 2G --timeout 1500 -- \
+          "$tests" --testing-library swift-testing --filter "$vm_filter" || vm_status=$?
+        [ "$vm_status" = 123 ] && [ "$attempt" = 1 ] || break
+        echo "test.sh: the guest kernel locked up (vm.sh exit 123); running the VM tier again in a new guest" >&2
+      done
+      [ "$vm_status" = 0 ] || status=1
       ;;
   esac
 done

@@ -10,7 +10,9 @@
 # with PATH, HOME and every CLEAVE_* variable of the caller. Its stdout and
 # stderr stream to this script's stdout; the exit status is the command's.
 # 124: timeout; 125: the guest did not come up or could not run the command
-# (the console log is printed to stderr); 2: usage error.
+# (the console log is printed to stderr); 123: the guest kernel reported a soft
+# lockup (its CPUs' backtraces are in the console log printed to stderr: the
+# guest panics at once instead of hanging until the timeout); 2: usage error.
 set -euo pipefail
 
 memory=2G
@@ -167,7 +169,7 @@ timeout -k 5 "$timeout" qemu-system-x86_64 "${machine[@]}" \
   -accel tcg,thread=multi -cpu max -m "$memory" -smp "$cpus" \
   -display none -monitor none -serial stdio -nodefaults -no-reboot \
   -kernel "$kernel" -initrd "$initrd" \
-  -append "console=ttyS0 quiet loglevel=1 panic=-1 cgroup_no_v1=all transparent_hugepage=madvise" \
+  -append "console=ttyS0 quiet loglevel=1 panic=-1 softlockup_panic=1 softlockup_all_cpu_backtrace=1 cgroup_no_v1=all transparent_hugepage=madvise" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=$job,mount_tag=job,security_model=none" \
   </dev/null > "$job/fifo.out" 2>"$job/qemu.err" &
@@ -195,6 +197,12 @@ cat "$job/fifo.out" | tr -d '\r' >> "$log.full" 2>/dev/null || true
 if [ -z "$status" ]; then
   cp "$log.full" "$log" 2>/dev/null || true
   cat "$job/qemu.err" >> "$log" 2>/dev/null || true
+  # softlockup_panic: a CPU spinning in the guest kernel for 20 s panics it, and the panic
+  # (panic=-1, -no-reboot) ends QEMU. Seen under TCG with the guest's Debian 6.1 kernel.
+  if grep -q "soft lockup" "$log"; then
+    grep -A 40 "soft lockup" "$log" | head -n 200 >&2 || true
+    fail "the guest kernel locked up (soft lockup; qemu exit $qrc)" 123
+  fi
   fail "the guest ended without running the command to completion (qemu exit $qrc)"
 fi
 echo "vm.sh: command exited $status after $(( ($(date +%s%N) - started) / 1000000 )) ms in the guest cycle" >&2
