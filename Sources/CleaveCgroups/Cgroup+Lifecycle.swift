@@ -59,9 +59,10 @@ extension Cgroup {
         for cgroup in created.reversed() { _ = rmdir(cgroup.path) }
     }
 
-    /// Waits with inotify on cgroup.events until "populated 0", or the timeout.
-    public func waitUntilEmpty(timeout: Duration) throws -> Bool {
-        try EmptinessWaiter(cgroup: self).wait(timeout: timeout)
+    /// Waits with inotify on cgroup.events until "populated 0" or the cgroup's removal, or the
+    /// timeout; `recheck`: the longest sleep between two reads of the file.
+    public func waitUntilEmpty(timeout: Duration, recheck: Duration = .seconds(5)) throws -> Bool {
+        try EmptinessWaiter(cgroup: self, recheck: recheck).wait(timeout: timeout)
     }
 
     public func freeze(_ frozen: Bool) throws {

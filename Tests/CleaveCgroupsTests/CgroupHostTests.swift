@@ -56,6 +56,43 @@ struct CgroupHostTests {
         #expect(!cgroup.exists)
     }
 
+    /// The kernel sends cgroup.events' IN_MODIFY at most once per 10 ms and defers the next; an
+    /// rmdir cancels a deferred one. A cgroup emptied and removed by someone else right after it
+    /// was populated sends its waiter nothing on that file: the waiter must see the rmdir on the
+    /// directory. Its re-read is set to a minute here, so only an event wakes it within the wait.
+    @Test("a waiter wakes when someone else empties and removes the cgroup within the kernel's 10 ms notification interval")
+    func waiterWakesOnRemoval() throws {
+        let mount = try #require(hostMount)
+        for round in 0..<5 {
+            let cgroup = try Cgroup(mount: mount, path: uniqueTestCgroup("rmwait-\(round)"))
+            defer { removeTestCgroup(cgroup) }
+            try cgroup.create()
+            let child = try Sleeper()
+            defer { child.stop() }
+            try cgroup.write("cgroup.procs", String(child.pid))  // populated 1: notified now
+            var fds: [Int32] = [-1, -1]
+            try #require(pipe(&fds) == 0)
+            defer { close(fds[0]) }
+            let writer = fds[1]
+            let thread = try OSThread.start {
+                let empty = (try? cgroup.waitUntilEmpty(timeout: .seconds(120), recheck: .seconds(60))) ?? false
+                var byte: UInt8 = empty ? 1 : 0
+                _ = write(writer, &byte, 1)
+                close(writer)
+            }
+            usleep(2_000)  // the waiter armed; still within 10 ms of the last notification
+            let root = try Cgroup(mount: mount, path: "")
+            try root.write("cgroup.procs", String(child.pid))  // populated 0: deferred
+            #expect(rmdir(cgroup.path) == 0, "rmdir: \(String(cString: strerror(errno)))")  // cancels it
+            var pfd = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
+            let ready = poll(&pfd, 1, 30_000)
+            #expect(ready == 1, "round \(round): the waiter still sleeps 30 s after the cgroup's removal")
+            var byte: UInt8 = 0
+            if ready == 1 { #expect(read(fds[0], &byte, 1) == 1 && byte == 1, "the waiter reports the removed cgroup empty") }
+            OSThread.join(thread)
+        }
+    }
+
     @Test("a populated cgroup is not removed unless asked to kill first")
     func refusesPopulated() throws {
         let mount = try #require(hostMount)
