@@ -28,15 +28,14 @@ struct EmptinessWaiter {
             throw CgroupError.system(error.operation, events, errno: error.errno)
         }
         let deadline = Clock.deadline(after: timeout)
-        let (seconds, attoseconds) = recheck.components
-        let recheckMilliseconds = UInt64(max(1, min(seconds * 1000 + attoseconds / 1_000_000_000_000_000, 3_600_000)))
         while true {
             guard let populated = try? cgroup.isPopulated() else { return !cgroup.exists }
             if !populated { return true }
             let now = Clock.monotonicNanoseconds()
             if now >= deadline { return false }
             var pfd = pollfd(fd: inotify.descriptor, events: Int16(POLLIN), revents: 0)
-            let ms = Int32(min((deadline - now) / 1_000_000 + 1, recheckMilliseconds))
+            let wake = min(deadline, Clock.deadline(after: recheck))  // both saturated
+            let ms = Int32(min((wake - now) / 1_000_000 + 1, 3_600_000))
             let n = poll(&pfd, 1, ms)
             if n < 0 && errno != EINTR { throw CgroupError.system("poll", events) }
             if n > 0 { _ = inotify.readEvents() }
