@@ -38,4 +38,15 @@ bin=$(swift build -c "$config" "${static[@]}" --show-bin-path)
 # The injected library: cc, libc only (see hack/compile-teardown-library.sh). A plain
 # `swift build` carries the same library embedded in cleave instead.
 hack/compile-teardown-library.sh "$bin/libcleave-teardown.so"
+
+# The order only helps while its names are the binary's: renamed or removed functions fall
+# back to wherever the linker puts them. Say so when a fifth of the list is gone.
+if [ "$config" != debug ]; then
+  total=$(grep -vc '^#' hack/cleave.order || true)
+  missing=$(grep -v "^#" hack/cleave.order | LC_ALL=C sort -u |
+    LC_ALL=C comm -23 - <(nm --defined-only "$bin/cleave" | awk '{ print $3 }' | LC_ALL=C sort -u) | wc -l)
+  if [ "$total" -eq 0 ] || [ $((missing * 5)) -gt "$total" ]; then
+    echo "build: $missing of $total functions in hack/cleave.order are not in cleave: regenerate it with hack/order-file.sh" >&2
+  fi
+fi
 echo "$bin"
