@@ -20,10 +20,10 @@ config=${1:-debug}
 #   witness tables) as an 8 KiB RELR table instead of 1 MiB of RELA entries read at start.
 # - --disable-local-rpath, --no-export-dynamic: no RUNPATH, no dynamic symbol table of the
 #   package's own 6,000 symbols.
-# - -function-sections and hack/cleave.order: the 1,700 functions a `cleave run` executes
+# - -function-sections and hack/cleave.order: the ~1,800 functions a `cleave run` executes
 #   are placed together at the start of .text (lld --symbol-ordering-file) instead of over
-#   6 MiB of it: 46 windows of fault-around instead of 115, 60 fewer page faults a run, about
-#   0.15 ms of its start. hack/order-file.sh regenerates the list.
+#   6 MiB of it: 46 windows of fault-around instead of 115, 286 page faults a sync run instead
+#   of 341, 0.12-0.19 ms of its start. hack/order-file.sh regenerates the list.
 # LD_PRELOAD cannot reach a static program: `cleave probe` starts the teardown helper it links
 # itself, and `cleave run` gives it no injected one when the probe is cleave's own binary
 # (ExecutableKind.linkedHelper). libcleave-teardown.so stays a shared library (libc only).
