@@ -12,7 +12,7 @@
 # What remains are code the linker cannot move: glibc's and the Swift runtime's functions
 # that share one section with others.
 #
-# Usage: hack/order-file.sh [rounds]   (root, perf, a cgroup2 mount; about 3 minutes)
+# Usage: hack/order-file.sh [rounds]   (root, perf, a cgroup2 mount; about a minute after the release build)
 # Rerun it after large changes to the run path; the linker ignores names the binary lacks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
