@@ -38,6 +38,25 @@ struct OwnershipTests {
         #expect(ProcFS.isAlive(stranger.pid) && inner.exists && outer.exists)
     }
 
+    @Test("a leaf that existed and is removed before the run marks it (a finishing run's watcher) is created anew, the run's own")
+    func existingRemovedBeforeTheMark() throws {
+        let fx = GCFixture("vanish")
+        defer { fx.cleanup() }
+        let leaf = try fx.cgroup("leaf")
+        try leaf.create()
+        let lockPath = "/tmp/cleave-test-vanish-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).lock"
+        let lock = try OwnerLock.acquire(lockPath)
+        defer { lock.release(); unlink(lockPath) }
+        var removals = 0
+        let placement = try CgroupSetup.prepare(leaf, limits: ResourceLimits(), mount: leaf.mount, lock: lockPath, keep: false,
+                                                beforeClaim: { if removals == 0 && rmdir(leaf.path) == 0 { removals += 1 } })
+        #expect(removals == 1, "the leaf was removed between the mkdir and the mark")
+        #expect(placement.owned && placement.created.last == leaf, "made anew by this run, so it is the run's to remove")
+        #expect(leaf.exists && leaf.ownerMark() == placement.mark && placement.mark?.lock == lockPath)
+        placement.undo()
+        #expect(!leaf.exists)
+    }
+
     @Test("an existing empty cgroup is used but never killed nor removed, the timeout included; it can be used again")
     func existingNeverKilledNorRemoved() throws {
         let fx = GCFixture("existing")

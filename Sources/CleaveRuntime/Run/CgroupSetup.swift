@@ -41,6 +41,29 @@ public enum CgroupSetup {
     /// `lock` is the run's OwnerLock path, named by the mark.
     public static func prepare(_ cgroup: Cgroup, limits: ResourceLimits, mount: CgroupMount,
                                lock: String, keep: Bool) throws -> Placement {
+        try prepare(cgroup, limits: limits, mount: mount, lock: lock, keep: keep, beforeClaim: {})
+    }
+
+    /// `beforeClaim` runs between the mkdir and the mark: where tests remove the leaf, as the
+    /// watcher of a run that just ended under the same name may.
+    package static func prepare(_ cgroup: Cgroup, limits: ResourceLimits, mount: CgroupMount,
+                                lock: String, keep: Bool, beforeClaim: () -> Void) throws -> Placement {
+        // A leaf found existing (a previous run's, still being torn down) can be removed by that
+        // run's watcher before our mark is on it: the mark's setxattr then fails with ENOENT.
+        // It is gone, so nothing of anyone's is there: create it anew.
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try prepareOnce(cgroup, limits: limits, mount: mount, lock: lock, keep: keep, beforeClaim: beforeClaim)
+            } catch let error as CgroupError where error.errno == ENOENT && attempt < 3 && !cgroup.exists {
+                continue
+            }
+        }
+    }
+
+    private static func prepareOnce(_ cgroup: Cgroup, limits: ResourceLimits, mount: CgroupMount,
+                                    lock: String, keep: Bool, beforeClaim: () -> Void) throws -> Placement {
         let available = (try? mount.availableControllers()) ?? []
         let required = limits.requiredControllers
         let missing = required.subtracting(available)
@@ -54,6 +77,7 @@ public enum CgroupSetup {
             _ = try? parent.claim(OwnerMark(kind: .created, lock: lock), adoptAs: .created)
         }
         var placement = Placement(cgroup: cgroup, created: created, owned: madeLeaf, mark: nil)
+        beforeClaim()
         do {
             let kind: OwnerMark.Kind = madeLeaf ? (keep ? .kept : .created) : .claimed
             switch try cgroup.claim(OwnerMark(kind: kind, lock: lock), adoptAs: keep ? .kept : .created) {
