@@ -30,6 +30,9 @@ struct cleave_release_args {
     unsigned long helper_stack_size;
 };
 
+/* The helper's slice (see lengthen_slice in helper_main.c): EEVDF's longest. */
+#define CLEAVE_HELPER_SLICE_NS 100000000ULL
+
 struct cleave_helper_args {
     int parent_tgid;
     int parent_pidfd;    /* readable once the whole parent thread group has exited; -1: fall back to PDEATHSIG */
@@ -38,6 +41,7 @@ struct cleave_helper_args {
     unsigned int drop_uid, drop_gid; /* the overflow ids, for a helper that holds privilege */
     char name[16];       /* "cleanup/<pid>", the 15-byte comm limit */
     struct cleave_release_args release; /* the parallel release; workers 1: none */
+    unsigned long long slice_ns; /* the helper's EEVDF slice (sched_attr.sched_runtime); 0: left as inherited */
     volatile int state;  /* CLEAVE_HELPER_* */
     volatile int failed_step;
     volatile int failed_errno;

@@ -270,6 +270,7 @@ int cleave_teardown_init(void) {
     helper_args.parent_statm = statm;
     helper_args.drop_uid = overflow_id("/proc/sys/kernel/overflowuid");
     helper_args.drop_gid = overflow_id("/proc/sys/kernel/overflowgid");
+    helper_args.slice_ns = CLEAVE_HELPER_SLICE_NS;
     helper_args.failed_step = 0;
     helper_args.failed_errno = 0;
     __atomic_store_n(&helper_args.state, CLEAVE_HELPER_PENDING, __ATOMIC_RELEASE);

@@ -76,6 +76,57 @@ struct SupervisorPriorityTests {
         if Self.kernelTakesCustomSlice { #expect(Self.slice(batch.pid) != Runner.supervisorSliceNanoseconds) }
     }
 
+    /// cleave run --teardown async with `prefix` before it; the workload (sleep, exec'd by sh)
+    /// and its helper once the helper is in the run's cgroup.
+    private static func startAsync(_ prefix: [String], path: String) throws -> (run: ChildProcess, workload: Int32, helper: Int32) {
+        let run = try ChildProcess(prefix + [TestEnvironment.cleave, "run", "--teardown", "async", "--cgroup", path, "--",
+                                             "sh", "-c", "exec sleep 30 </dev/null >/dev/null 2>&1"])
+        let cgroup = try Cgroup(mount: try #require(TestEnvironment.mount), path: path)
+        guard let found = GCFixture.workloadAndHelper(in: cgroup, comm: "sleep") else {
+            kill(run.pid, SIGTERM) // forwarded to the workload; cleave then exits
+            _ = try? run.wait(timeout: 30)
+            Issue.record("no helper appeared in \(path)")
+            throw CleaveError.message("no helper")
+        }
+        return (run, found.workload, found.helper)
+    }
+
+    @Test("the teardown helper takes the longest slice (100 ms) at the workload's nice; a SCHED_BATCH workload's helper keeps its own")
+    func helperSlice() throws {
+        let path = TestEnvironment.uniqueCgroupPath("helper-slice")
+        defer { TestEnvironment.removeCgroup(path) }
+        let (run, workload, helper) = try Self.startAsync(["/usr/bin/nice", "-n", "5"], path: path)
+        defer { kill(workload, SIGKILL); _ = try? run.wait(timeout: 30) }
+        #expect(sched_getscheduler(helper) == SCHED_OTHER)
+        #expect(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(helper)) == 5, "the helper keeps the workload's nice")
+        if Self.kernelTakesCustomSlice {
+            #expect(Self.slice(helper) == 100_000_000, "helper's slice: \(Self.slice(helper).map(String.init) ?? "?")")
+            #expect(Self.slice(workload) != 100_000_000, "the workload keeps its own slice")
+        }
+
+        let batchPath = TestEnvironment.uniqueCgroupPath("helper-slice-batch")
+        defer { TestEnvironment.removeCgroup(batchPath) }
+        let batch = try Self.startAsync(["/usr/bin/chrt", "--batch", "0"], path: batchPath)
+        defer { kill(batch.workload, SIGKILL); _ = try? batch.run.wait(timeout: 30) }
+        #expect(sched_getscheduler(batch.helper) == 3 /* SCHED_BATCH */)
+        if Self.kernelTakesCustomSlice { #expect(Self.slice(batch.helper) != 100_000_000) }
+    }
+
+    @Test("the standby watcher waits for the handover at SCHED_IDLE")
+    func watcherWaitsIdle() throws {
+        let path = TestEnvironment.uniqueCgroupPath("watcher-idle")
+        defer { TestEnvironment.removeCgroup(path) }
+        let (run, workload, _) = try Self.startAsync([], path: path)
+        defer { kill(workload, SIGKILL); _ = try? run.wait(timeout: 30) }
+        let cgroup = try Cgroup(mount: try #require(TestEnvironment.mount), path: path)
+        let watcher = try #require(GCFixture.watcherPid(for: cgroup), "no standby watcher while the workload runs")
+        #expect(TestEnvironment.eventually(timeout: 10) { sched_getscheduler(watcher) == 5 /* SCHED_IDLE */ },
+                "watcher's policy: \(sched_getscheduler(watcher))")
+        kill(workload, SIGKILL)
+        let result = try run.wait(timeout: 30)
+        #expect(result.status == 137, "stderr: \(result.stderr)")
+    }
+
     @Test("the standby watcher's bookkeeping runs at SCHED_IDLE and the watcher returns to SCHED_OTHER after it")
     func watcherYields() throws {
         var inside: Int32 = -1

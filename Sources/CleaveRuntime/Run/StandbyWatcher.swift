@@ -104,9 +104,10 @@ package struct StandbyWatcher {
         return (handover, fd)
     }
 
-    /// Runs `body` at SCHED_IDLE: the watcher's bookkeeping right after the handover then
-    /// never takes a CPU from cleave's exit or from the manager that cleave's exit wakes (on
-    /// two CPUs, with the helper freeing on one, it delayed the manager by ~1.5 ms). Only where
+    /// Runs `body` at SCHED_IDLE: the watcher's wait for the handover and its bookkeeping right
+    /// after it then never take a CPU from cleave's exit or from the manager that cleave's exit
+    /// wakes (on two CPUs, with the helper freeing on one, a watcher woken at the normal
+    /// priority delayed the manager by 1.5-5 ms). Only where
     /// the watcher may come back to SCHED_OTHER afterwards (CAP_SYS_NICE: root in the initial
     /// user namespace); elsewhere `body` runs at the normal priority.
     package static func yieldingToOthers(_ body: () -> Void) {

@@ -86,12 +86,17 @@ extension TeardownWatcher {
     public static func main(_ invocation: Invocation) -> Int32 {
         let options = invocation.options
         if invocation.handover {
-            // No handover (the run ended without needing a watcher, or cleave died): nothing is ours.
-            guard let received = StandbyWatcher.awaitHandover(on: 3) else { return 0 }
+            // Already at SCHED_IDLE while it waits: the handover then wakes it without taking a
+            // CPU that cleave's exit, or the manager that exit wakes, would be placed on.
+            var handedOver = false
             StandbyWatcher.yieldingToOthers {
+                // No handover (the run ended without needing a watcher, or cleave died): nothing is ours.
+                guard let received = StandbyWatcher.awaitHandover(on: 3) else { return }
+                handedOver = true
                 StandbyWatcher.awaitExit(of: 3, timeout: .milliseconds(200))
                 TeardownWatcher.completeRecord(options, handover: received.handover)
             }
+            guard handedOver else { return 0 }
         }
         return watch(options) ? 0 : 1
     }
