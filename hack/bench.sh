@@ -35,8 +35,10 @@ while (($#)); do
 done
 hack/setup.sh
 bin=$(hack/build.sh release | tail -n 1)
+# The parallel release without cleave, measured in the same rounds: the kernel's floor here.
+cc -O2 -Wall -pthread hack/bench/parallel-free.c -o "$bin/cleave-bench-parallel-free"
 if [ -n "$workers_only" ]; then
-  exec /usr/bin/python3 hack/bench/bench.py --workers-only --cleave "$bin/cleave" --out "$out" "${args[@]}"
+  exec /usr/bin/python3 hack/bench/bench.py --workers-only --cleave "$bin/cleave" --parallel-free "$bin/cleave-bench-parallel-free" --out "$out" "${args[@]}"
 fi
 if [ -n "$inject_only" ]; then
   exec /usr/bin/python3 hack/bench/bench.py --inject-only --cleave "$bin/cleave" --out "$out" "${args[@]}"
@@ -54,4 +56,4 @@ echo "bench: spawn cost inside the VM tier" >&2
 hack/vm.sh --memory 2G --timeout 900 -- /usr/bin/python3 hack/bench/bench.py --spawn-only --cleave "$bin/cleave" "${args[@]}" >"$vm_out" ||
   echo "bench: the VM spawn run failed (exit $?); the results say so" >&2
 # Debian's python3 has python3-matplotlib (hack/setup.sh installs it).
-/usr/bin/python3 hack/bench/bench.py --cleave "$bin/cleave" --helper-init "$bin/cleave-bench-helper-init" --out "$out" --vm-spawn "$vm_out" "${args[@]}"
+/usr/bin/python3 hack/bench/bench.py --cleave "$bin/cleave" --helper-init "$bin/cleave-bench-helper-init" --parallel-free "$bin/cleave-bench-parallel-free" --out "$out" --vm-spawn "$vm_out" "${args[@]}"

@@ -290,26 +290,68 @@ class WorkersRun(Run):
                 proc.wait()
 
 
+class BareFreeRun:
+    """The kernel's own floor, without cleave (hack/bench/parallel-free.c): a program that
+    touches `size` of 4 KiB pages, then either is killed (threads 0: exit_mmap() on one CPU,
+    like the synchronous teardown) or, on SIGUSR1, frees it from `threads` threads with
+    MADV_DONTNEED and exits. Signal to reap, like the cleave rows."""
+
+    def __init__(self, program, threads, size):
+        self.program, self.threads, self.size = program, threads, size
+
+    def measure(self):
+        proc = subprocess.Popen([self.program, str(self.size // MiB), str(self.threads)],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            line = proc.stdout.readline().decode()
+            if not line.startswith("ready"):
+                raise RuntimeError(f"parallel-free {self.threads}: no ready line")
+            t0 = now()
+            os.kill(proc.pid, signal.SIGUSR1 if self.threads else signal.SIGKILL)
+            proc.wait()
+            t_reap = now()
+            return {"exit_ms": None, "release_ms": t_reap - t0}
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def bare_name(threads):
+    return "bare C, exit (SIGKILL)" if threads == 0 else f"bare C, {threads} threads MADV_DONTNEED"
+
+
 def release_workers(args, cleave, quick, reps):
     """Release time (SIGKILL until the helper, and so its workers, are gone) at 4 and 8 GiB
     of 4 KiB pages: sync against async with 1, 2, ... workers up to the cores, interleaved; and
-    sync against 1 worker with the whole run confined to one CPU."""
+    sync against 1 worker with the whole run confined to one CPU. With --parallel-free, the
+    same release without cleave in the same rounds: what the kernel allows on this machine."""
     sizes = [1024 * MiB] if quick else [4096 * MiB, 8192 * MiB]
     counts = [1, 2] + [n for n in (4, 8) if n <= (os.cpu_count() or 1)]
     variants = [(0, False)] + [(n, False) for n in counts]
     if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
         variants += [(0, True), (1, True)]
+    bare = getattr(args, "parallel_free", None)
+    if bare:
+        variants += [("bare", 0)] + [("bare", n) for n in counts if n > 1]
     rows = []
     for size in sizes:
         samples = {v: [] for v in variants}
         for _ in range(reps):
-            for w, one_cpu in variants:
+            for v in variants:
                 try:
-                    samples[(w, one_cpu)].append(WorkersRun(args, cleave, w, size, one_cpu).measure())
+                    run = BareFreeRun(bare, v[1], size) if v[0] == "bare" else WorkersRun(args, cleave, v[0], size, v[1])
+                    samples[v].append(run.measure())
                 except Exception as e:
-                    print(f"bench: workers {w} {size // MiB}M: {e}", file=sys.stderr)
-        for w, one_cpu in variants:
-            s = samples[(w, one_cpu)]
+                    print(f"bench: workers {v} {size // MiB}M: {e}", file=sys.stderr)
+        for v in variants:
+            s = samples[v]
+            if v[0] == "bare":
+                rows.append({"variant": bare_name(v[1]), "bare_threads": v[1], "one_cpu": False,
+                             "workers": None, "size_mib": size // MiB,
+                             "release_ms": stats([x["release_ms"] for x in s]), "exit_ms": None, "runs": len(s)})
+                continue
+            w, one_cpu = v
             name = "cleave-sync" if w == 0 else f"cleave-async, {w} worker{'s' if w > 1 else ''}"
             rows.append({"variant": name + (", one CPU" if one_cpu else ""), "one_cpu": one_cpu,
                          "workers": w, "size_mib": size // MiB,
@@ -319,9 +361,23 @@ def release_workers(args, cleave, quick, reps):
     return rows
 
 
+def bare_ratio(rows, size_mib, threads):
+    """The bare program's release from `threads` threads over its exit, same size: the kernel's floor."""
+    get = lambda t: next((x["release_ms"] for x in rows if x["size_mib"] == size_mib and x.get("bare_threads") == t), None)
+    par, ex = get(threads), get(0)
+    return par["median"] / ex["median"] if par and ex else None
+
+
 def workers_table(rows):
     md = ["| size | variant | release time | exit latency | release / sync | target |", "|---|---|---|---|---|---|"]
     for r in rows:
+        if "bare_threads" in r:
+            # Against the bare exit: the ratio the kernel allows here, for the 2-worker target.
+            q = bare_ratio(rows, r["size_mib"], r["bare_threads"]) if r["bare_threads"] else None
+            ratio = f"{q:.2f}×" if q else ""
+            md.append(f"| {r['size_mib']} MiB | {r['variant']} | {fmt(r['release_ms'])} | — | {ratio} | "
+                      f"{'the floor without cleave' if r['bare_threads'] else ''} |")
+            continue
         sync = next((x for x in rows if x["size_mib"] == r["size_mib"] and x["workers"] == 0
                      and x.get("one_cpu", False) == r.get("one_cpu", False)), None)
         ratio, target = "", ""
@@ -332,6 +388,9 @@ def workers_table(rows):
                 target = "≤ 1.05× " + ("met" if q <= 1.05 else "missed")
             elif r["workers"] == 2 and not r.get("one_cpu"):
                 target = "≤ 0.65× " + ("met" if q <= 0.65 else "missed")
+                floor = bare_ratio(rows, r["size_mib"], 2)
+                if floor:
+                    target += f" (without cleave, same rounds: {floor:.2f}×)"
         md.append(f"| {r['size_mib']} MiB | {r['variant']} | {fmt(r['release_ms'])} | {fmt(r['exit_ms'])} | {ratio} | {target} |")
     return md
 
@@ -352,6 +411,11 @@ def workers_plot(rows, out, machine):
         line = ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"async, {size} MiB")
         if sync:
             ax.axhline(sync["release_ms"]["median"], linestyle="--", color=line[0].get_color(), alpha=0.6, label=f"sync, {size} MiB")
+        bare = [(r["bare_threads"], r["release_ms"]["median"]) for r in rows
+                if r["size_mib"] == size and r.get("bare_threads") and r["release_ms"]]
+        if bare:
+            ax.plot([p[0] for p in bare], [p[1] for p in bare], marker="x", linestyle=":", color=line[0].get_color(),
+                    label=f"without cleave (threads), {size} MiB")
     ax.set_xticks(sorted({r["workers"] for r in rows if r["workers"]}))
     ax.set_xlabel("release workers (--teardown-workers)")
     ax.set_ylabel("release time, ms (median)")
@@ -797,6 +861,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cleave", required=True)
     ap.add_argument("--helper-init")
+    ap.add_argument("--parallel-free", help="hack/bench/parallel-free.c, built: the parallel release without cleave")
     ap.add_argument("--out")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--reps", type=int, default=5)
