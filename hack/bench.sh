@@ -6,7 +6,8 @@
 # runs), the helper's set-up cost, and a table of real programs (the JVM with
 # 4 KiB pages and THP, Redis, Node, Python: 2 GiB each, 256 MiB with --quick)
 # with cleave run async and sync and with the preload alone; static programs
-# (helper injected at exec) and cleave attach's pause.
+# (helper injected at exec) and cleave attach's pause; the parallel release beside the
+# same release without cleave (hack/bench/parallel-free.c: what the kernel allows here).
 # Usage: hack/bench.sh [--quick] [--real-only] [--reps N] [--out DIR] [--baseline CLEAVE]   (default out: results/)
 #   --baseline: another cleave build measured beside this one in the spawn rounds
 #   --real-only: only the real-program table (results-real.md, results-real.json)
@@ -28,7 +29,7 @@ while (($#)); do
     --reps) args+=(--reps "$2"); shift ;;
     --out) out=$2; shift ;;
     --baseline) args+=(--baseline "$(realpath "$2")"); shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
   shift
