@@ -76,15 +76,6 @@ int cleave_waitid_pidfd(int pidfd, int *status_out, int options) {
     return 0;
 }
 
-/* The kernel's struct sched_attr (sched_setattr(2)), of which glibc declares nothing. */
-struct cleave_sched_attr {
-    uint32_t size, policy;
-    uint64_t flags;
-    int32_t nice;
-    uint32_t priority;
-    uint64_t runtime, deadline, period;
-};
-
 int cleave_set_fair_slice(unsigned long long slice_ns) {
     /* Only a plain SCHED_OTHER thread, and at the nice value it has: what a manager chose
      * (a batch or real-time policy, a nice value) stays as it is. */

@@ -8,6 +8,7 @@
 #include "helper_fn.h"
 #include "helper_internal.h"
 #include "raw_syscall.h"
+#include "cleave_syscalls.h"
 
 #ifndef __NR_close_range
 #define __NR_close_range 436
@@ -127,15 +128,6 @@ HELPER_FN static int shares_parent_mm(int parent_statm, int self_statm) {
     return 0;
 }
 
-/* The kernel's struct sched_attr (sched_setattr(2)). */
-struct helper_sched_attr {
-    unsigned int size, policy;
-    unsigned long long flags;
-    int nice;
-    unsigned int priority;
-    unsigned long long runtime, deadline, period;
-};
-
 /* A long EEVDF slice (Linux 6.12 and later; older kernels ignore it): the
  * release keeps its full share of the CPU, but a task that wakes with the
  * default slice has the earlier deadline and runs first. When the workload
@@ -147,7 +139,7 @@ HELPER_FN static void lengthen_slice(unsigned long long slice_ns) {
     if (!slice_ns || raw_syscall1(__NR_sched_getscheduler, 0) != 0 /* SCHED_OTHER */) return;
     long prio = raw_syscall2(__NR_getpriority, 0 /* PRIO_PROCESS */, 0); /* 20 - nice */
     if (prio < 1 || prio > 40) return;
-    struct helper_sched_attr attr;
+    struct cleave_sched_attr attr;
     attr.size = sizeof attr;
     attr.policy = 0; /* SCHED_OTHER */
     attr.flags = 0;

@@ -26,4 +26,15 @@
 #define SYS_clone3 __NR_clone3
 #endif
 
+/* The kernel's struct sched_attr (sched_setattr(2), first version), of which
+ * glibc declares nothing: cleave's supervisor and the teardown helper set
+ * their EEVDF slice with it (sched_runtime, Linux 6.12; ignored before). */
+struct cleave_sched_attr {
+    unsigned int size, policy;
+    unsigned long long flags;
+    int nice;
+    unsigned int priority;
+    unsigned long long runtime, deadline, period;
+};
+
 #endif
