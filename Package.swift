@@ -69,7 +69,7 @@ let package = Package(
         // Running a workload: spawn into a cgroup, supervise, watch the teardown, bundles, records.
         .target(name: "CleaveRuntime", dependencies: [
             "CleaveSystem", "CleaveCgroups", "CleaveOCI", "CleaveJSON",
-            "CCleaveSpawn", "CCleaveSystem", "CCleaveContract", "CCleaveProbe", "CleaveTeardownImage", "CCleaveInject",
+            "CCleaveSpawn", "CCleaveSystem", "CCleaveContract", "CCleaveProbe", "CCleaveTeardown", "CleaveTeardownImage", "CCleaveInject",
             // RunOptions: the run options declared once, for the parser and the fast path.
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -27,19 +27,21 @@ hack/setup.sh
 bin=$(hack/build.sh debug | tail -n 1)
 tests="$bin/cleavePackageTests.xctest"
 
-# Fails when the tests left a cgroup or a live teardown helper behind.
+# Fails when the tests left a cgroup, a live teardown helper or an exit keeper behind.
 # (A helper's cmdline is its parent's, so look at comm; a zombie waiting for a
 # lazy init has already freed everything.)
 leftover_check() {
   local left helpers
   local prefix
+  local keeper
   prefix=$(contract_define CLEAVE_HELPER_NAME_PREFIX)
+  keeper=$(contract_define CLEAVE_EXIT_KEEPER_NAME)
   # Up to 30 s: the watchers finish their bookkeeping at SCHED_IDLE, behind whatever else
   # the machine runs; what is still there then was left behind.
   for _ in $(seq 300); do
     left=$(find /sys/fs/cgroup/unified /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d \
            \( -name 'cleave-test*' -o -name 'cleave-verify*' -o -path '*/cleave/*' \) 2>/dev/null || true)
-    helpers=$(ps -eo pid,stat,comm | awk -v p="$prefix" '$2 !~ /^Z/ && index($3, p) == 1'; pgrep -af -- '__watch-teardown --cgroup [^ ]*/cleave-test' || true)
+    helpers=$(ps -eo pid,stat,comm | awk -v p="$prefix" -v k="$keeper" '$2 !~ /^Z/ && (index($3, p) == 1 || $3 == k)'; pgrep -af -- '__watch-teardown --cgroup [^ ]*/cleave-test' || true)
     [ -z "$left" ] && [ -z "$helpers" ] && break
     sleep 0.1
   done

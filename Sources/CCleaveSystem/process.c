@@ -97,3 +97,8 @@ int cleave_set_sched_idle(int idle) {
     memset(&param, 0, sizeof param);
     return sched_setscheduler(0, idle ? SCHED_IDLE : SCHED_OTHER, &param);
 }
+
+int cleave_same_address_space(int a, int b) {
+    long rc = syscall(SYS_kcmp, a, b, 1 /* KCMP_VM */, 0, 0);
+    return rc < 0 ? -1 : rc == 0;
+}

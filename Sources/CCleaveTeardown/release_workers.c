@@ -25,10 +25,7 @@
 #define HUGE_PAGE (2UL << 20)
 #define SCHED_IDLE_POLICY 5
 
-/* clone(CLONE_VM) onto a stack of our own, then fn(arg) and exit with its
- * result: the child cannot return into a C frame of the helper's stack, so
- * the switch is in assembly. Returns the child's pid or -errno. */
-long cleave_release_clone(unsigned long flags, void *stack_top, int (*fn)(void *), void *arg);
+/* cleave_release_clone (helper_internal.h): the switch of stacks is in assembly. */
 #if defined(__x86_64__)
 __asm__(".text\n"
         ".globl cleave_release_clone\n"

@@ -17,3 +17,4 @@ def define(name):
 
 
 HELPER_PREFIX = define("CLEAVE_HELPER_NAME_PREFIX")
+KEEPER_NAME = define("CLEAVE_EXIT_KEEPER_NAME")

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """cleave's soak: many `cleave run --teardown async` cycles, many at once, every exit
-status checked, and what is left afterwards counted (cgroups, helpers, watchers, zombies,
-our own descriptors, run records). Prints a Markdown table; exits 1 on any failure or
+status checked, and what is left afterwards counted (cgroups, helpers, exit keepers,
+watchers, zombies, our own descriptors, run records). Prints a Markdown table; exits 1 on any failure or
 leftover. Run through hack/soak.sh."""
 import argparse, concurrent.futures, json, os, signal, statistics, subprocess, sys, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from contract import HELPER_PREFIX  # noqa: E402
+from contract import HELPER_PREFIX, KEEPER_NAME  # noqa: E402
 
 MOUNT = None
 
@@ -46,7 +46,7 @@ def processes():
 
 class Counts:
     """What the soak may leave behind, each as a number."""
-    KINDS = ["cgroups", "helpers", "watchers", "zombies", "fds", "state files"]
+    KINDS = ["cgroups", "helpers", "keepers", "watchers", "zombies", "fds", "state files"]
     # Counted and shown, but not a failure: other test runs on the machine make these too.
     INFO = ["cleave-test*"]
 
@@ -59,6 +59,9 @@ class Counts:
             "cgroups": sum(1 for n in (os.listdir(root) if os.path.isdir(root) else []) if os.path.isdir(f"{root}/{n}")),
             "cleave-test*": sum(1 for n in os.listdir(MOUNT) if n.startswith("cleave-test")),
             "helpers": sum(1 for p in procs if p[2] != "Z" and p[3].startswith(HELPER_PREFIX) and f"/{parent}/{tag}/" in p[5]),
+            # cleave's exit keepers (their cmdline is cleave's: they share its memory).
+            "keepers": sum(1 for p in procs if p[2] != "Z" and p[3] == KEEPER_NAME
+                           and any(f"{parent}/{tag}/" in a for a in p[4])),
             "watchers": sum(1 for p in procs if p[2] != "Z" and len(p[4]) > 3 and p[4][1] == "__watch-teardown"
                             and any(f"/{parent}/{tag}/" in a for a in p[4])),
             # Unreaped children of this driver (a zombie reparented to a lazy init is not ours).

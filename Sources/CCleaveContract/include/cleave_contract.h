@@ -9,6 +9,10 @@
  * recognises both. comm holds 15 bytes: the prefix and a 7-digit pid. */
 #define CLEAVE_HELPER_NAME_PREFIX "cleanup/"
 
+/* The keeper of cleave's own address space (cleave_exit_keeper.h) names itself
+ * this: it outlives `cleave run` by its own unmapping, well under a millisecond. */
+#define CLEAVE_EXIT_KEEPER_NAME "cleave/exit"
+
 /* The environment the preload library reads (it never writes any).
  * CLEAVE_TEARDOWN=off|0|sync: no helper. */
 #define CLEAVE_ENV_TEARDOWN "CLEAVE_TEARDOWN"

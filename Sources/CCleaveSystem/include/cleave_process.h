@@ -43,4 +43,8 @@ int cleave_set_fair_slice(unsigned long long slice_ns);
  * SCHED_OTHER (which needs CAP_SYS_NICE). 0 or -1 with errno. */
 int cleave_set_sched_idle(int idle);
 
+/* kcmp(2) KCMP_VM: 1 when processes `a` and `b` share one address space (CLONE_VM), 0 when
+ * not, -1 with errno (needs ptrace access to both). */
+int cleave_same_address_space(int a, int b);
+
 #endif

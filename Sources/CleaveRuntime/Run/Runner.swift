@@ -117,6 +117,7 @@ public struct Runner {
         // 6.12) lets cleave run first instead of after the helper's slice (2 ms seen on this
         // project's machines). Its share of CPU time is unchanged; older kernels ignore it.
         _ = cleave_set_fair_slice(Self.supervisorSliceNanoseconds)
+        startExitKeeper()
         logger.debug("started", metadata: ["pid": "\(workload.pid)", "cgroup": "\(cgroup.path)",
                                            "clone3": "\(workload.placedAtomically)"])
         state.pid = workload.pid
