@@ -7,7 +7,7 @@ is the median, min and max of the repetitions. Prints a Markdown table and
 writes raw JSON, the table and a PNG plot under the results directory."""
 import argparse, json, os, platform, select, shutil, signal, statistics, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from contract import HELPER_PREFIX  # noqa: E402
+from contract import HELPER_PREFIX, KEEPER_NAME  # noqa: E402
 
 MiB = 1 << 20
 
@@ -41,6 +41,12 @@ def rss_kb(pid):
     except OSError:
         pass
     return None
+
+
+def is_cleaves_own(pid):
+    """A child of cleave that is not the program: its teardown helper, its watcher, its exit keeper."""
+    name = comm(pid) or ""
+    return name.startswith(HELPER_PREFIX) or name == KEEPER_NAME or is_watcher(pid)
 
 
 def is_watcher(pid):
@@ -479,8 +485,7 @@ class RealRun:
             # The program: this script's child (preload alone) or cleave's.
             workload = proc.pid
             if self.variant != "preload-only":
-                kids = [c for c in children(proc.pid)
-                        if not (comm(c) or "").startswith(HELPER_PREFIX) and not is_watcher(c)]
+                kids = [c for c in children(proc.pid) if not is_cleaves_own(c)]
                 if len(kids) != 1:
                     raise RuntimeError(f"expected one program under cleave, found {kids}")
                 workload = kids[0]
@@ -496,7 +501,7 @@ class RealRun:
                 # A failed run: end the program itself, so that cleave reaps it and removes
                 # its cgroup (a SIGKILLed cleave would leave the program running).
                 for c in children(proc.pid):
-                    if not (comm(c) or "").startswith(HELPER_PREFIX) and not is_watcher(c):
+                    if not is_cleaves_own(c):
                         os.kill(c, signal.SIGKILL)
                 try:
                     proc.wait(timeout=30)
