@@ -37,7 +37,7 @@ struct ExitKeeperTests {
     /// Gone, or a zombie waiting for whichever process it was reparented to.
     private static func ended(_ pid: Int32) -> Bool { !ProcFS.isAlive(pid) }
 
-    @Test("the keeper shares cleave's address space and cgroup, holds only a pidfd, blocks every signal, and sits in /")
+    @Test("the keeper shares cleave's address space and cgroup, holds only a pidfd, blocks every signal, sits in / at SCHED_IDLE")
     func keeperHoldsOnlyTheMemory() throws {
         let path = TestEnvironment.uniqueCgroupPath("keeper")
         defer { TestEnvironment.removeCgroup(path) }
@@ -53,6 +53,9 @@ struct ExitKeeperTests {
             return fds == ["anon_inode:[pidfd]"]
         }, "keeper's descriptors: \(fds)")
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(keeper)/cwd")) == "/")
+        // Set right after its descriptors are closed: wait for it as for them.
+        #expect(TestEnvironment.eventually(timeout: 10) { sched_getscheduler(keeper) == 5 /* SCHED_IDLE */ },
+                "the keeper must take no CPU the helper or the manager wants (policy \(sched_getscheduler(keeper)))")
         let blocked = UInt64(ProcFS.status(keeper, field: "SigBlk") ?? "", radix: 16) ?? 0
         for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGCHLD, SIGTSTP, SIGPIPE] {
             #expect(blocked & (1 << UInt64(sig - 1)) != 0, "signal \(sig) not blocked in the keeper (SigBlk \(String(blocked, radix: 16)))")

@@ -2,13 +2,14 @@
 #define CLEAVE_EXIT_KEEPER_H
 
 /* cleave's own exit, off its manager's path. A process's exit unmaps its
- * address space before its parent is told (exit_mmap(), 0.2-0.3 ms for cleave's
- * 34 MB image). The keeper is a CLONE_VM child of the caller, in the caller's
- * cgroup, that holds that address space and nothing else: no descriptor but a
- * pidfd of the caller, every signal blocked (SIGKILL aside), its cwd "/".
- * When the caller has exited, the keeper wakes, after the caller's parent, and
- * exits, and the unmapping is the keeper's. It is named CLEAVE_EXIT_KEEPER_NAME and,
- * like any orphan, is reparented to the nearest subreaper or init.
+ * address space before its parent is told (for cleave's 34 MB image a good
+ * part of the manager's wait). The keeper is a CLONE_VM child of the caller,
+ * in the caller's cgroup, that holds that address space and nothing else: no
+ * descriptor but a pidfd of the caller, every signal blocked (SIGKILL aside),
+ * its cwd "/", SCHED_IDLE. When the caller has exited, the keeper exits on CPU
+ * time nothing else wants, and the unmapping is the keeper's. It is named
+ * CLEAVE_EXIT_KEEPER_NAME and, like any orphan, is reparented to the nearest
+ * subreaper or init.
  *
  * Returns the keeper's pid, or -errno (-EALREADY: this process has one). At
  * most one per process image; never call it from a process that will exec. */

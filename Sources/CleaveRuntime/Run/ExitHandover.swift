@@ -58,9 +58,9 @@ extension Runner {
 extension Runner {
     /// cleave's own exit unmaps its 34 MB image before the manager is told. A keeper holding
     /// the address space moves that after the manager's wake-up (cleave_exit_keeper.h): the
-    /// manager waited 0.7 ms less after a long async run (256 MiB-2 GiB workloads), 0.1 ms
-    /// less for a `/bin/true`. Started while the workload starts, off both paths. Not fatal:
-    /// without it cleave's exit unmaps, as before.
+    /// manager waited 1.0-1.4 ms less after a long async run (1 GiB 4 KiB, 4 GiB THP,
+    /// interleaved), about 0.1 ms less for a `/bin/true`. Started while the workload starts,
+    /// off both paths. Not fatal: without it cleave's exit unmaps, as before.
     func startExitKeeper() {
         let pid = cleave_start_exit_keeper()
         if pid < 0 { logger.debug("no exit keeper", metadata: ["errno": "\(-pid)"]) }
