@@ -5,7 +5,7 @@ the JVM with 4 KiB pages and THP, Redis, Node, Python), spawn cost, and
 the helper's set-up cost. Variants run interleaved (A B A B ...); each figure
 is the median, min and max of the repetitions. Prints a Markdown table and
 writes raw JSON, the table and a PNG plot under the results directory."""
-import argparse, json, os, platform, select, shutil, signal, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, platform, random, select, shutil, signal, statistics, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from contract import HELPER_PREFIX, KEEPER_NAME  # noqa: E402
 
@@ -808,9 +808,15 @@ def spawn_costs(cleave, reps, tmp, baseline=None):
         else:
             notes["crun run"] = "not measured: " + (probe.stderr.strip().splitlines() or ["failed"])[-1]
     results = {k: [] for k in variants}
-    # One untimed round first: the VM guest reads every binary over 9p the first time.
+    # One untimed round first: the VM guest reads every binary over 9p the first time. Each
+    # round in its own random order: what one run leaves running for a moment (a detached
+    # watcher, cleave's exit keeper) then falls on no variant in particular.
+    rng = random.Random(reps)
     for i in ["warm"] + list(range(reps)):
-        for name, make in variants.items():
+        order = list(variants.items())
+        if i != "warm":
+            rng.shuffle(order)
+        for name, make in order:
             dt, ok = spawn_once(make(i))
             if ok and i != "warm":
                 results[name].append(dt)
