@@ -16,9 +16,10 @@ struct ExitKeeperTests {
     static let name = CLEAVE_EXIT_KEEPER_NAME
 
     /// cleave run of a `sleep 30`, and its keeper once it has one.
-    private static func start(path: String, teardown: String = "async") throws -> (run: ChildProcess, workload: Int32, keeper: Int32) {
+    private static func start(path: String, teardown: String = "async",
+                              environment: [String: String] = [:]) throws -> (run: ChildProcess, workload: Int32, keeper: Int32) {
         let run = try ChildProcess([TestEnvironment.cleave, "run", "--teardown", teardown, "--cgroup", path, "--",
-                                    "sh", "-c", "echo $$; exec sleep 30 </dev/null >/dev/null 2>&1"])
+                                    "sh", "-c", "echo $$; exec sleep 30 </dev/null >/dev/null 2>&1"], environment: environment)
         let workload = try #require(run.readLine().flatMap { Int32($0) }, "no pid from the workload")
         var keeper: Int32?
         _ = TestEnvironment.eventually(timeout: 10) {
@@ -78,7 +79,11 @@ struct ExitKeeperTests {
 
         let killedPath = TestEnvironment.uniqueCgroupPath("keeper-killed")
         defer { TestEnvironment.removeCgroup(killedPath) }
-        let second = try Self.start(path: killedPath)
+        // A SIGKILLed cleave leaves its run record for `cleave gc`: keep it out of /run/cleave.
+        let state = "/tmp/cleave-test-state-keeper-\(getpid())"
+        AtomicFile.makeDirectories(state)
+        defer { _ = try? ChildProcess.run(["/bin/rm", "-rf", state]) }
+        let second = try Self.start(path: killedPath, environment: ["CLEAVE_STATE_DIR": state])
         defer { kill(second.workload, SIGKILL) }
         kill(second.run.pid, SIGKILL)
         _ = try? second.run.wait(timeout: 30)
