@@ -74,10 +74,6 @@ int cleave_helper_main(void *arg);
  * Returns the child's pid or -errno; touches no libc state. */
 long cleave_release_clone(unsigned long flags, void *stack_top, int (*fn)(void *), void *arg);
 
-/* EEVDF's longest slice (100 ms) for the calling SCHED_OTHER task, at the nice
- * value it has: woken with others, it runs after them. Raw system calls only. */
-void cleave_helper_lengthen_slice(unsigned long long slice_ns);
-
 /* Parent side (release_setup.c): the number of freeing tasks for this process
  * (CLEAVE_TEARDOWN_WORKERS, else the CPUs its cgroup may use), and the
  * descriptors and memory the helper needs for them. 1 leaves the release to

@@ -135,7 +135,7 @@ HELPER_FN static int shares_parent_mm(int parent_statm, int self_statm) {
  * the supervisor, then the manager it wakes by exiting, no longer wait out
  * the helper's slice (measured: up to 6 ms at 8 GiB). Only a SCHED_OTHER
  * helper, at the nice value it inherited. */
-HELPER_FN void cleave_helper_lengthen_slice(unsigned long long slice_ns) {
+HELPER_FN static void lengthen_slice(unsigned long long slice_ns) {
     if (!slice_ns || raw_syscall1(__NR_sched_getscheduler, 0) != 0 /* SCHED_OTHER */) return;
     long prio = raw_syscall2(__NR_getpriority, 0 /* PRIO_PROCESS */, 0); /* 20 - nice */
     if (prio < 1 || prio > 40) return;
@@ -195,7 +195,7 @@ HELPER_FN int cleave_helper_main(void *arg) {
     int keep[KEPT_FDS] = {pidfd, exec_pipe, parent_statm, release.workers > 1 ? release.procs_fd : -1};
     close_all_fds(keep);
     raw_syscall1(__NR_chdir, "/"); /* keep no directory (or mount) busy */
-    cleave_helper_lengthen_slice(slice_ns); /* before the filter, which does not allow it */
+    lengthen_slice(slice_ns); /* before the filter, which does not allow it */
     long self_statm = raw_syscall4(__NR_openat, -100, "/proc/self/statm", 02000000 /* O_CLOEXEC */, 0);
     /* The parallel release reads the mappings after the filter is in, which
      * allows no open: the descriptor is opened now, while the helper may. */
