@@ -32,9 +32,13 @@ struct SupervisorPriorityTests {
     /// cleave run with `prefix` before it, a workload that prints its pid and waits; returns
     /// (cleave, workload) once cleave's --state-file says running, which cleave writes after
     /// it has set its slice.
-    private static func start(_ prefix: [String], path: String) throws -> (ChildProcess, Int32) {
-        let file = "/tmp/cleave-test-slice-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
-        defer { unlink(file) }
+    /// A --state-file path; the caller unlinks it after cleave has exited (cleave writes it
+    /// again at the end).
+    private static func stateFile() -> String {
+        "/tmp/cleave-test-slice-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
+    }
+
+    private static func start(_ prefix: [String], path: String, file: String) throws -> (ChildProcess, Int32) {
         let run = try ChildProcess(prefix + [TestEnvironment.cleave, "run", "--teardown", "sync", "--cgroup", path,
                                              "--state-file", file, "--", "sh", "-c", "echo $$; exec sleep 30"])
         let line = try #require(run.readLine(), "no pid from the workload")
@@ -48,7 +52,9 @@ struct SupervisorPriorityTests {
     func supervisorSlice() throws {
         let path = TestEnvironment.uniqueCgroupPath("slice")
         defer { TestEnvironment.removeCgroup(path) }
-        let (run, workload) = try Self.start([], path: path)
+        let file = Self.stateFile()
+        defer { unlink(file) }
+        let (run, workload) = try Self.start([], path: path, file: file)
         defer { kill(workload, SIGKILL); _ = try? run.wait(timeout: 30) }
         #expect(sched_getscheduler(run.pid) == SCHED_OTHER)
         if Self.kernelTakesCustomSlice {
@@ -62,7 +68,9 @@ struct SupervisorPriorityTests {
     func managerChoiceKept() throws {
         let path = TestEnvironment.uniqueCgroupPath("slice-nice")
         defer { TestEnvironment.removeCgroup(path) }
-        let (run, workload) = try Self.start(["/usr/bin/nice", "-n", "7"], path: path)
+        let file = Self.stateFile(), batchFile = Self.stateFile()
+        defer { unlink(file); unlink(batchFile) }
+        let (run, workload) = try Self.start(["/usr/bin/nice", "-n", "7"], path: path, file: file)
         if Self.kernelTakesCustomSlice { #expect(Self.slice(run.pid) == Runner.supervisorSliceNanoseconds) }
         #expect(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(run.pid)) == 7)
         kill(workload, SIGKILL)
@@ -70,7 +78,7 @@ struct SupervisorPriorityTests {
 
         let batchPath = TestEnvironment.uniqueCgroupPath("slice-batch")
         defer { TestEnvironment.removeCgroup(batchPath) }
-        let (batch, batchWorkload) = try Self.start(["/usr/bin/chrt", "--batch", "0"], path: batchPath)
+        let (batch, batchWorkload) = try Self.start(["/usr/bin/chrt", "--batch", "0"], path: batchPath, file: batchFile)
         defer { kill(batchWorkload, SIGKILL); _ = try? batch.wait(timeout: 30) }
         #expect(sched_getscheduler(batch.pid) == 3 /* SCHED_BATCH */)
         if Self.kernelTakesCustomSlice { #expect(Self.slice(batch.pid) != Runner.supervisorSliceNanoseconds) }
