@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <time.h>
 #include <sched.h>
 #include <stdint.h>
 #include <sys/resource.h>
@@ -48,6 +50,24 @@ int cleave_pipe_cloexec(int fds[2]) {
 
 int cleave_pidfd_open(int pid) {
     return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int cleave_pidfd_wait(int pidfd, unsigned long long timeout_ns) {
+    struct timespec now, end;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    end.tv_sec = now.tv_sec + (time_t)(timeout_ns / 1000000000ULL);
+    end.tv_nsec = now.tv_nsec + (long)(timeout_ns % 1000000000ULL);
+    if (end.tv_nsec >= 1000000000L) { end.tv_sec++; end.tv_nsec -= 1000000000L; }
+    for (;;) {
+        struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+        struct timespec left = { end.tv_sec - now.tv_sec, end.tv_nsec - now.tv_nsec };
+        if (left.tv_nsec < 0) { left.tv_sec--; left.tv_nsec += 1000000000L; }
+        if (left.tv_sec < 0) return 0;
+        int n = ppoll(&pfd, 1, &left, NULL);
+        if (n >= 0) return n > 0;
+        if (errno != EINTR) return -1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    }
 }
 
 int cleave_spawn_add_closefrom(posix_spawn_file_actions_t *actions, int lowfd) {

@@ -81,7 +81,9 @@ long cleave_release_clone(unsigned long flags, void *stack_top, int (*fn)(void *
 /* Parent side: a small text file read whole and NUL-terminated; its length, or -1. */
 int cleave_read_text(const char *path, char *buf, size_t size);
 
-int cleave_release_worker_count(void);
+/* `cgroup_dir` (at least 4200 bytes) gets this process's cgroup directory when the count
+ * needed it, else "": cleave_release_prepare takes it instead of reading it again. */
+int cleave_release_worker_count(char *cgroup_dir, size_t size);
 /* The rule behind it, for a process seen from outside too (the injection): a
  * CLEAVE_TEARDOWN_WORKERS value (1 to 64, else -1), and the default from the CPUs
  * of the affinity mask and cpu.max of `cgroup_dir` and its ancestors (NULL: none),
@@ -91,8 +93,8 @@ int cleave_release_default_workers(long cpus, char *cgroup_dir);
 /* The cgroup v2 directory of the process whose /proc/<pid>/cgroup is `proc_cgroup`,
  * as this process sees it. 0, or -1. */
 int cleave_release_cgroup_dir(const char *proc_cgroup, char *out, size_t size);
-void cleave_release_prepare(struct cleave_release_args *release, int workers, unsigned long helper_stack,
-                            unsigned long helper_stack_size);
+void cleave_release_prepare(struct cleave_release_args *release, int workers, const char *cgroup_dir,
+                            unsigned long helper_stack, unsigned long helper_stack_size);
 /* Undoes cleave_release_prepare when the helper could not start. */
 void cleave_release_discard(struct cleave_release_args *release);
 

@@ -77,7 +77,8 @@ int cleave_release_default_workers(long cpus, char *cgroup_dir) {
     return cpus < 1 ? 1 : (int)cpus;
 }
 
-int cleave_release_worker_count(void) {
+int cleave_release_worker_count(char *cgroup_dir, size_t size) {
+    cgroup_dir[0] = 0;
     const char *value = getenv(CLEAVE_ENV_TEARDOWN_WORKERS);
     if (value && *value) {
         int n = cleave_release_parse_workers(value);
@@ -91,12 +92,17 @@ int cleave_release_worker_count(void) {
      * cpuset.cpus.effective); cpu.max is not. */
     cpu_set_t set;
     long cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
-    char dir[4200];
-    return cleave_release_default_workers(cpus, cpus > 1 && cleave_release_cgroup_dir("/proc/self/cgroup", dir, sizeof dir) == 0 ? dir : NULL);
+    if (cpus <= 1 || cleave_release_cgroup_dir("/proc/self/cgroup", cgroup_dir, size) != 0) {
+        cgroup_dir[0] = 0;
+        return cleave_release_default_workers(cpus, NULL);
+    }
+    char walk[4200]; /* cpu.max's walk up cuts the path it is given */
+    snprintf(walk, sizeof walk, "%s", cgroup_dir);
+    return cleave_release_default_workers(cpus, walk);
 }
 
-void cleave_release_prepare(struct cleave_release_args *release, int workers, unsigned long helper_stack,
-                            unsigned long helper_stack_size) {
+void cleave_release_prepare(struct cleave_release_args *release, int workers, const char *cgroup_dir,
+                            unsigned long helper_stack, unsigned long helper_stack_size) {
     release->workers = 1;
     release->procs_fd = -1;
     release->region = 0;
@@ -109,7 +115,8 @@ void cleave_release_prepare(struct cleave_release_args *release, int workers, un
     /* The helper frees in parallel only when it is alone in its cgroup (see
      * release_workers.c): it reads cgroup.procs through this descriptor. */
     char dir[4200], path[4300];
-    if (cleave_release_cgroup_dir("/proc/self/cgroup", dir, sizeof dir) != 0) return;
+    if (cgroup_dir && *cgroup_dir) snprintf(dir, sizeof dir, "%s", cgroup_dir);
+    else if (cleave_release_cgroup_dir("/proc/self/cgroup", dir, sizeof dir) != 0) return;
     snprintf(path, sizeof path, "%s/cgroup.procs", dir);
     int procs = open(path, O_RDONLY | O_CLOEXEC);
     if (procs < 0) return;

@@ -276,7 +276,9 @@ int cleave_teardown_init(void) {
     __atomic_store_n(&helper_args.state, CLEAVE_HELPER_PENDING, __ATOMIC_RELEASE);
     snprintf(helper_args.name, sizeof helper_args.name, CLEAVE_HELPER_NAME_PREFIX "%d", (int)self);
     /* The parallel release's descriptor and memory, or workers 1 (as before). */
-    cleave_release_prepare(&helper_args.release, cleave_release_worker_count(), (unsigned long)stack, total);
+    char cgroup_dir[4200];
+    int workers = cleave_release_worker_count(cgroup_dir, sizeof cgroup_dir);
+    cleave_release_prepare(&helper_args.release, workers, cgroup_dir, (unsigned long)stack, total);
 
     /* All signals blocked across clone: the helper starts with everything
      * blocked, so no handler of the workload ever runs on its stack. Exit

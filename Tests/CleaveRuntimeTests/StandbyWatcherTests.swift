@@ -95,6 +95,45 @@ struct StandbyWatcherTests {
         #expect(TestEnvironment.eventually(timeout: 15) { (try? RunState.read(from: file))?.status == .removed })
     }
 
+    @Test("a short async run needs no watcher: cleave waits the moment its helper takes and removes the cgroup itself")
+    func shortRunWithoutWatcher() throws {
+        let scratch = try Scratch("short")
+        defer { scratch.remove() }
+        // dd with a 4 MiB buffer ends long before the standby delay; its helper, freeing those
+        // pages, ends within a fraction of a millisecond of it. Without the wait for the helper,
+        // cleave saw it still there in 30 runs of 30 and started a watcher, which removed the
+        // cgroup after cleave's exit (in 0 of 30 with it). A run may still be slower than the
+        // bound on a busy machine.
+        var handedToWatcher = 0
+        for _ in 0..<10 {
+            let run = try ChildProcess([TestEnvironment.cleave, "run", "--teardown", "async", "--cgroup", scratch.path,
+                                        "--", "/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=4M", "count=1", "status=none"],
+                                       environment: ["CLEAVE_STATE_DIR": scratch.stateDir])
+            // The exit alone (a watcher would hold cleave's stdout), seen the moment it happens.
+            #expect(run.exitStatus(timeout: 30) == 0)
+            let leftToWatcher = scratch.cgroup.exists
+            #expect(try run.wait().status == 0)
+            if leftToWatcher {
+                handedToWatcher += 1
+                #expect(TestEnvironment.eventually(timeout: 10) { !scratch.cgroup.exists }, "the watcher should remove the cgroup")
+            }
+        }
+        #expect(handedToWatcher <= 3, "\(handedToWatcher) of 10 runs left the cgroup to a watcher")
+    }
+
+    @Test("waiting for helpers: true once every pid has exited (or never existed), false at the bound")
+    func helperExitWait() throws {
+        let quick = try ChildProcess(["/bin/sh", "-c", "sleep 0.05"])
+        #expect(TeardownHelpers.waitForExit(of: [quick.pid], within: .seconds(10)))
+        _ = try quick.wait()
+        let slow = try ChildProcess(["/bin/sleep", "30"])
+        defer { kill(slow.pid, SIGKILL); _ = try? slow.wait() }
+        let start = Clock.monotonicNanoseconds()
+        #expect(!TeardownHelpers.waitForExit(of: [slow.pid], within: .milliseconds(50)))
+        #expect(Clock.monotonicNanoseconds() - start >= 50_000_000, "the bound should be waited in full")
+        #expect(TeardownHelpers.waitForExit(of: [], within: .milliseconds(1)))
+    }
+
     @Test("the handover message: the workload's end round-trips; anything else is no handover")
     func handoverMessage() {
         let cases: [StandbyWatcher.Handover] = [

@@ -90,9 +90,19 @@ public final class ChildProcess {
     @discardableResult
     public func exitStatus(timeout: Double) -> Int32? {
         let deadline = Clock.monotonicNanoseconds() + UInt64(timeout * 1e9)
-        while Clock.monotonicNanoseconds() < deadline {
+        // Woken by the exit itself (a pidfd), so that a test sees the moment it happened.
+        let pidfd = cleave_pidfd_open(pid)
+        defer { if pidfd >= 0 { close(pidfd) } }
+        while true {
             if let s = poll() { return s }
-            usleep(5000)
+            let now = Clock.monotonicNanoseconds()
+            guard now < deadline else { break }
+            if pidfd >= 0 {
+                var pfd = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+                _ = Glibc.poll(&pfd, 1, Int32(min((deadline - now) / 1_000_000 + 1, 1000)))
+            } else {
+                usleep(5000)
+            }
         }
         kill(pid, SIGKILL)
         var st: Int32 = 0

@@ -24,6 +24,10 @@ int cleave_pipe_cloexec(int fds[2]);
  * The fd, or -1 with errno (ESRCH: no such process). */
 int cleave_pidfd_open(int pid);
 
+/* Waits up to `timeout_ns` for `pidfd` to become readable (its process has exited):
+ * 1 when it has, 0 at the timeout, -1 with errno (ppoll's; EINTR is retried). */
+int cleave_pidfd_wait(int pidfd, unsigned long long timeout_ns);
+
 /* posix_spawn_file_actions_addclosefrom_np (glibc 2.34): the child closes
  * every descriptor from `lowfd` up before exec. 0 or an error number. */
 int cleave_spawn_add_closefrom(posix_spawn_file_actions_t *actions, int lowfd);

@@ -179,7 +179,16 @@ public struct Runner {
         // The record stays while someone may still act on the cgroup: the watcher removes it
         // when the teardown ends, and a kept cgroup keeps it (gc leaves both alone). A cgroup
         // removed right now takes its record with it: that one is not rewritten first.
-        let populated = events.flatMap { try? StatParsers.flatKeyedValue("populated", in: $0) } == 1
+        var populated = events.flatMap { try? StatParsers.flatKeyedValue("populated", in: $0) } == 1
+        // A workload that ended before its standby watcher was due had little memory: its
+        // helper, woken by the same death, is usually gone within a fraction of a millisecond.
+        // Waiting that long for it (never more than helperGrace) spares the run a watcher
+        // process (a whole cleave started in the background) that would only see it go.
+        if populated && standby == nil && !state.helperPids.isEmpty
+            && state.helperPids.count == stats?.processes.count
+            && TeardownHelpers.waitForExit(of: state.helperPids, within: Self.helperGrace) {
+            populated = (try? cgroup.isPopulated()) ?? true
+        }
         if populated || request.keepCgroup || !setup.owned { try? writeState(state, record: record) }
         let finish = finishTeardown(setup, populated: populated, state: &state, record: record, lock: lock)
         lockHandedOver = finish.watcher
@@ -219,6 +228,8 @@ public struct Runner {
 
     /// The supervisor's EEVDF slice once the workload runs: the kernel's shortest (0.1 ms).
     package static let supervisorSliceNanoseconds: UInt64 = 100_000
+    /// How long a short run waits for its helper before starting a watcher for it.
+    package static let helperGrace: Duration = .milliseconds(2)
 
     package static func isFrozen(_ cgroup: Cgroup) -> Bool {
         guard let text = try? cgroup.read("cgroup.events") else { return false }
