@@ -100,8 +100,8 @@ void cleave_release_discard(struct cleave_release_args *release);
 
 /* Helper side (release_workers.c), once the parent is gone: frees the private
  * anonymous memory with release->workers tasks, returns when all are done.
- * maps_fd: the helper's /proc/self/maps, opened before confinement. */
-void cleave_release_parallel(const struct cleave_release_args *release, int maps_fd, int self_pid);
+ * maps_fd, statm_fd: the helper's /proc/self/maps and statm, opened before confinement. */
+void cleave_release_parallel(const struct cleave_release_args *release, int maps_fd, int statm_fd, int self_pid);
 
 /* Calls visit(child, context) for each child of this process's threads named
  * cleanup/<self>, until one returns nonzero; returns that value (0: none did). */

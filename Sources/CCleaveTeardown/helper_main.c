@@ -167,8 +167,8 @@ HELPER_FN __attribute__((noreturn)) static void leave(void) {
 /* The parent is gone (or exec'd): free in parallel where that is safe, then
  * leave the rest to exit_mmap(). */
 HELPER_FN __attribute__((noreturn)) static void release_and_leave(const struct cleave_release_args *release, int maps_fd,
-                                                                  int self) {
-    cleave_release_parallel(release, maps_fd, self);
+                                                                  int statm_fd, int self) {
+    cleave_release_parallel(release, maps_fd, statm_fd, self);
     leave();
 }
 
@@ -256,18 +256,18 @@ HELPER_FN int cleave_helper_main(void *arg) {
         long n = raw_syscall5(__NR_ppoll, fds, 2, (stray || fallback) ? &left : 0, 0, 8);
         if (n < 0 && n != -4 /* EINTR */) leave();
         if (fds[0].revents) {
-            if (!fallback) release_and_leave(&release, (int)maps_fd, self); /* the whole thread group is gone */
+            if (!fallback) release_and_leave(&release, (int)maps_fd, (int)self_statm, self); /* the whole thread group is gone */
             char info[128];
             raw_syscall3(__NR_read, fds[0].fd, info, sizeof info);
         }
-        if (fallback && raw_syscall0(__NR_getppid) != parent) release_and_leave(&release, (int)maps_fd, self);
+        if (fallback && raw_syscall0(__NR_getppid) != parent) release_and_leave(&release, (int)maps_fd, (int)self_statm, self);
         if (fds[1].revents) {
             /* EOF (or bytes someone wrote): exec, exit, or a stray close. */
-            if (!shares_parent_mm(parent_statm, (int)self_statm)) release_and_leave(&release, (int)maps_fd, self);
+            if (!shares_parent_mm(parent_statm, (int)self_statm)) release_and_leave(&release, (int)maps_fd, (int)self_statm, self);
             fds[1].fd = -1; /* stray: the pipe tells nothing more */
             stray = 1;
         } else if (n == 0 && stray && !shares_parent_mm(parent_statm, (int)self_statm)) {
-            release_and_leave(&release, (int)maps_fd, self);
+            release_and_leave(&release, (int)maps_fd, (int)self_statm, self);
         }
     }
 }

@@ -279,10 +279,27 @@ HELPER_FN static void read_maps(int maps_fd, struct range_table *t) {
     }
 }
 
-HELPER_FN void cleave_release_parallel(const struct cleave_release_args *release, int maps_fd, int self_pid) {
+/* The address space's resident bytes (the second field of its statm), or
+ * ~0 when it cannot be read (then the mappings decide). */
+HELPER_FN static unsigned long resident_bytes(int statm_fd, unsigned long page) {
+    char buf[128];
+    long n = statm_fd < 0 ? -1 : raw_syscall4(__NR_pread64, statm_fd, buf, sizeof buf, 0);
+    long i = 0;
+    while (i < n && buf[i] != ' ') i++;
+    if (i++ >= n) return ~0UL;
+    unsigned long pages = 0;
+    int digits = 0;
+    for (; i < n && buf[i] >= '0' && buf[i] <= '9'; i++, digits++) pages = pages * 10 + (unsigned long)(buf[i] - '0');
+    return digits && digits < 16 ? pages * page : ~0UL;
+}
+
+HELPER_FN void cleave_release_parallel(const struct cleave_release_args *release, int maps_fd, int statm_fd, int self_pid) {
     int workers = release->workers;
     unsigned long region = release->region, page = release->page;
     if (workers <= 1 || workers > CLEAVE_RELEASE_MAX_WORKERS || maps_fd < 0 || !region) return;
+    /* Less resident than the threshold in all (a short command): exit_mmap() alone
+     * is as quick, and the cgroup.procs and maps reads below would only delay it. */
+    if (resident_bytes(statm_fd, page) < RELEASE_THRESHOLD) return;
     if (!alone_in_cgroup(release->procs_fd, self_pid)) return;
 
     struct range_table t;
