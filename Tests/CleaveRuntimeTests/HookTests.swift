@@ -25,10 +25,24 @@ struct HookTests {
     }
 
     /// A scratch directory for hook records, removed with everything in it.
+    /// Removed once no process started with it (a follower the poststart hook detached) is
+    /// left: one that ends later would log its end to the directory's events.log, and the
+    /// event log makes its directory again.
     static func withDirectory(_ body: (String) throws -> Void) throws {
         let bundle = try TestBundle("{}")
-        defer { bundle.remove() }
+        defer {
+            _ = TestEnvironment.eventually(timeout: 15) { processes(withHookDirectory: bundle.directory).isEmpty }
+            bundle.remove()
+        }
         try body(bundle.directory)
+    }
+
+    /// Processes whose environment has CLEAVE_HOOK_DIR=`dir`.
+    static func processes(withHookDirectory dir: String) -> [Int32] {
+        let entry = "CLEAVE_HOOK_DIR=\(dir)"
+        return ProcFS.allPids().filter { pid in
+            (FileIO.read("/proc/\(pid)/environ") ?? "").split(separator: "\0").contains { $0 == entry }
+        }
     }
 
     /// The file /proc/<pid>/exe names (that of the memory the task runs in).
