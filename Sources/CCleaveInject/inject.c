@@ -504,6 +504,7 @@ static int inject_body(struct injection *in, const unsigned char *block, size_t 
     data.args.parent_statm = fds[2];
     data.args.drop_uid = plan.drop_uid;
     data.args.drop_gid = plan.drop_gid;
+    data.args.slice_ns = CLEAVE_HELPER_SLICE_NS; /* as the preloaded helper's (checked against the filter) */
     data.args.release.workers = 1;
     data.args.release.procs_fd = -1;
     data.args.release.page = PAGE;

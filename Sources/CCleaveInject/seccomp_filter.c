@@ -332,6 +332,10 @@ static void check_helper(struct checker *c, const struct inject_plan *p, const s
               K(0), ANY_ERRNO, 0);
     }
     CHECK(c, "chdir by the helper", __NR_chdir, U, K(0), K(0), K(0), K(0), K(0), ANY_ERRNO, 0);
+    /* The long slice (helper_main.c lengthen_slice): any refusal leaves the slice as inherited. */
+    CHECK(c, "sched_getscheduler by the helper", __NR_sched_getscheduler, K(0), K(0), K(0), K(0), K(0), K(0), ANY_ERRNO, 0);
+    CHECK(c, "getpriority by the helper", __NR_getpriority, K(0), K(0), K(0), K(0), K(0), K(0), ANY_ERRNO, 0);
+    CHECK(c, "sched_setattr by the helper", __NR_sched_setattr, K(0), U, K(0), K(0), K(0), K(0), ANY_ERRNO, 0);
     CHECK(c, "openat of /proc/self/statm by the helper", __NR_openat, K(AT_FDCWD), U, K(O_CLOEXEC), K(0), K(0), K(0), ANY_ERRNO, 0);
     CHECK(c, "getpid by the helper", __NR_getpid, K(0), K(0), K(0), K(0), K(0), K(0), MUST_PASS, 0);
     CHECK(c, "prlimit64(RLIMIT_CORE) by the helper", __NR_prlimit64, K(0), K(RLIMIT_CORE), U, K(0), K(0), K(0), MUST_PASS, 0);

@@ -81,6 +81,23 @@ struct AttachSeccompTests {
         #expect(TestEnvironment.eventually(timeout: 30) { !ProcFS.isAlive(helper) || ProcFS.comm(helper) != "cleanup/\(target.pid)" })
     }
 
+    @Test("the helper's long slice: a filter that kills on sched_setattr refuses the injection; one that fails it with EPERM costs only the slice")
+    func sliceCall() throws {
+        let killing = try SeccompFixture.start("kill", nr: 314 /* sched_setattr */)
+        try expectRefusedUnchanged(killing, call: "sched_setattr", action: "SECCOMP_RET_KILL_PROCESS")
+
+        let failing = try SeccompFixture.start("errno", nr: 314)
+        let attached = try SeccompFixture.attach(failing.pid)
+        try #require(attached.status == 0, "cleave attach: \(attached.stderr)")
+        let helper = try #require(attached.report?.helper)
+        #expect(TestEnvironment.eventually { ProcFS.status(helper, field: "Seccomp") == "2" })
+        if SupervisorPriorityTests.kernelTakesCustomSlice {
+            #expect(SupervisorPriorityTests.slice(helper) != 100_000_000, "the filter refused the slice: it stays as inherited")
+        }
+        #expect(failing.answers("e"))
+        #expect(try failing.finish() == 9)
+    }
+
     @Test("a container-like allowlist built by libseccomp (default EPERM, clone without namespace flags): evaluated, the helper injected",
           .enabled(if: SeccompFixture.allowlist != nil, "needs python3 and libseccomp"))
     func containerAllowlist() throws {

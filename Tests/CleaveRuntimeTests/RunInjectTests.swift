@@ -66,6 +66,11 @@ struct RunInjectTests {
             #expect(ProcFS.parentPid(helper) == pid)
             #expect((FileIO.read("/proc/\(helper)/cgroup") ?? "").split(separator: "\n").contains("0::/\(path)"))
             #expect(TestEnvironment.eventually { ProcFS.status(helper, field: "Seccomp") == "2" })
+            // The preloaded helper's long slice (SupervisorPriorityTests), injected too.
+            if SupervisorPriorityTests.kernelTakesCustomSlice {
+                #expect(SupervisorPriorityTests.slice(helper) == 100_000_000,
+                        "injected helper's slice: \(SupervisorPriorityTests.slice(helper).map(String.init) ?? "?")")
+            }
         }
         #expect(result.status == 7, "stderr: \(result.stderr)")
         #expect(!result.stderr.contains("could not inject"), "\(result.stderr)")
