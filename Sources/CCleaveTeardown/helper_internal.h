@@ -89,7 +89,7 @@ int cleave_release_worker_count(char *cgroup_dir, size_t size);
  * of the affinity mask and cpu.max of `cgroup_dir` and its ancestors (NULL: none),
  * at most CLEAVE_RELEASE_DEFAULT_MAX_WORKERS. */
 int cleave_release_parse_workers(const char *value);
-int cleave_release_default_workers(long cpus, char *cgroup_dir);
+int cleave_release_default_workers(long cpus, const char *cgroup_dir);
 /* The cgroup v2 directory of the process whose /proc/<pid>/cgroup is `proc_cgroup`,
  * as this process sees it. 0, or -1. */
 int cleave_release_cgroup_dir(const char *proc_cgroup, char *out, size_t size);

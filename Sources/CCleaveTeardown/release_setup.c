@@ -43,9 +43,10 @@ int cleave_release_cgroup_dir(const char *proc_cgroup, char *out, size_t size) {
 
 /* The CPUs cpu.max grants this cgroup and its ancestors: ceil(quota/period),
  * the smallest on the way up; 0 when none sets a quota. */
-static long cpu_max_cpus(char *dir) {
+static long cpu_max_cpus(const char *cgroup_dir) {
     long best = 0;
-    char *slash;
+    char dir[4200], *slash;
+    snprintf(dir, sizeof dir, "%s", cgroup_dir); /* walked up by cutting it */
     for (;;) {
         char path[4300], buf[64];
         snprintf(path, sizeof path, "%s/cpu.max", dir);
@@ -68,7 +69,7 @@ int cleave_release_parse_workers(const char *value) {
     return end != value && *end == 0 && n >= 1 && n <= CLEAVE_RELEASE_MAX_WORKERS ? (int)n : -1;
 }
 
-int cleave_release_default_workers(long cpus, char *cgroup_dir) {
+int cleave_release_default_workers(long cpus, const char *cgroup_dir) {
     if (cpus > 1 && cgroup_dir) {
         long quota = cpu_max_cpus(cgroup_dir);
         if (quota > 0 && quota < cpus) cpus = quota;
@@ -96,9 +97,7 @@ int cleave_release_worker_count(char *cgroup_dir, size_t size) {
         cgroup_dir[0] = 0;
         return cleave_release_default_workers(cpus, NULL);
     }
-    char walk[4200]; /* cpu.max's walk up cuts the path it is given */
-    snprintf(walk, sizeof walk, "%s", cgroup_dir);
-    return cleave_release_default_workers(cpus, walk);
+    return cleave_release_default_workers(cpus, cgroup_dir);
 }
 
 void cleave_release_prepare(struct cleave_release_args *release, int workers, const char *cgroup_dir,

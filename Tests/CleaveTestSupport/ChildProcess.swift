@@ -98,8 +98,7 @@ public final class ChildProcess {
             let now = Clock.monotonicNanoseconds()
             guard now < deadline else { break }
             if pidfd >= 0 {
-                var pfd = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-                _ = Glibc.poll(&pfd, 1, Int32(min((deadline - now) / 1_000_000 + 1, 1000)))
+                _ = cleave_pidfd_wait(pidfd, deadline - now)
             } else {
                 usleep(5000)
             }

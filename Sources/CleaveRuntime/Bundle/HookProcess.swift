@@ -33,16 +33,7 @@ public enum HookProcess {
             let pidfd = cleave_pidfd_open(pid)
             if pidfd >= 0 {
                 defer { close(pidfd) }
-                var pfd = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-                let deadline = Clock.monotonicNanoseconds() + UInt64(timeout) * 1_000_000_000
-                var ready = false
-                while !ready {
-                    let now = Clock.monotonicNanoseconds()
-                    if now >= deadline { break }
-                    let n = poll(&pfd, 1, Int32(min((deadline - now) / 1_000_000 + 1, 60_000)))
-                    ready = n > 0
-                }
-                if !ready {
+                if cleave_pidfd_wait(pidfd, UInt64(max(timeout, 0)) * 1_000_000_000) != 1 {
                     kill(pid, SIGKILL)
                     var status: Int32 = 0
                     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
