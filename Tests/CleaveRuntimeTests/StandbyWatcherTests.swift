@@ -176,6 +176,34 @@ struct StandbyWatcherTests {
         return found
     }
 
+    @Test("the standby watcher stays in cleave's session, in a process group of its own, at SCHED_IDLE while it waits")
+    func watcherSession() throws {
+        let path = TestEnvironment.uniqueCgroupPath("standby-session")
+        defer { TestEnvironment.removeCgroup(path) }
+        let stateDir = "/tmp/cleave-test-standby-runs-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { TestEnvironment.removeTree(stateDir) }
+        let cgroup = try Cgroup(mount: #require(TestEnvironment.mount), path: path)
+        let run = try ChildProcess([TestEnvironment.cleave, "run", "--teardown", "async", "--cgroup", path,
+                                    "--", "sh", "-c", "echo started; sleep 2"],
+                                   environment: ["CLEAVE_STATE_DIR": stateDir])
+        #expect(run.readLine() == "started")
+        let watcher = try #require(Self.standbyWatcher(for: cgroup), "a standby watcher should wait while the workload runs")
+        // Where the scheduler groups a session's tasks (autogroup), a session of its own would
+        // rank the watcher's SCHED_IDLE only against itself, not against the manager's tasks.
+        #expect(getsid(watcher) == getsid(run.pid), "the watcher's session \(getsid(watcher)), cleave's \(getsid(run.pid))")
+        // Its own process group: a terminal's SIGINT to cleave's group does not reach it.
+        #expect(getpgid(watcher) == watcher && getpgid(run.pid) != watcher)
+        if let own = FileIO.read("/proc/\(watcher)/autogroup"), let cleaves = FileIO.read("/proc/\(run.pid)/autogroup") {
+            #expect(own.split(separator: " ").first == cleaves.split(separator: " ").first, "\(own) against cleave's \(cleaves)")
+        }
+        if geteuid() == 0 {
+            #expect(TestEnvironment.eventually(timeout: 10) { sched_getscheduler(watcher) == 5 /* SCHED_IDLE */ })
+        }
+        #expect(try run.wait().status == 0)
+        #expect(TestEnvironment.eventually(timeout: 10) { !ProcFS.isAlive(watcher) })
+        #expect(TestEnvironment.eventually(timeout: 10) { !cgroup.exists })
+    }
+
     @Test("cleave SIGKILLed while its workload runs: the standby watcher ends without the run (left for gc)")
     func standbyEnds() throws {
         let path = TestEnvironment.uniqueCgroupPath("standby-kill")

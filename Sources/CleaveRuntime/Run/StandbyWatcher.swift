@@ -67,7 +67,9 @@ package struct StandbyWatcher {
         }
         defer { close(fds[1]) }
         do {
-            let pid = try DetachedProcess.spawn(try TeardownWatcher.arguments(options) + ["--handover"], passing: fds[1])
+            // In cleave's session: see yieldingToOthers.
+            let pid = try DetachedProcess.spawn(try TeardownWatcher.arguments(options) + ["--handover"],
+                                                detachment: .ownProcessGroup, passing: fds[1])
             return StandbyWatcher(pid: pid, socket: fds[0])
         } catch {
             close(fds[0])
@@ -107,7 +109,10 @@ package struct StandbyWatcher {
     /// Runs `body` at SCHED_IDLE: the watcher's wait for the handover and its bookkeeping right
     /// after it then never take a CPU from cleave's exit or from the manager that cleave's exit
     /// wakes (on two CPUs, with the helper freeing on one, a watcher woken at the normal
-    /// priority delayed the manager by 1.5-5 ms). Only where
+    /// priority delayed the manager by 1.5-5 ms). That holds only among the tasks the scheduler
+    /// ranks together: with autogroup a session of its own made the watcher a group of its
+    /// own, and a manager whose group had just run cleave's exit waited for the next tick
+    /// behind it (2.5 ms seen); hence the watcher's own process group in cleave's session. Only where
     /// the watcher may come back to SCHED_OTHER afterwards (CAP_SYS_NICE: root in the initial
     /// user namespace); elsewhere `body` runs at the normal priority.
     package static func yieldingToOthers(_ body: () -> Void) {

@@ -6,9 +6,9 @@ import CleaveSystem
 
 /// Removes a workload's cgroup once its teardown helper has finished.
 ///
-/// It runs as a small detached process (its own session, outside the
-/// workload's cgroup, stdio on /dev/null) so `cleave run` can return the
-/// moment the workload is reaped. Nothing is killed before the timeout: the
+/// It runs as a small detached process (its own process group in cleave's
+/// session, outside the workload's cgroup, stdio on /dev/null) so `cleave run`
+/// can return the moment the workload is reaped. Nothing is killed before the timeout: the
 /// helper is what frees the memory, and killing it would defeat that.
 public enum TeardownWatcher {
     public struct Options: Sendable {
@@ -43,7 +43,8 @@ public enum TeardownWatcher {
     /// Returns its pid.
     @discardableResult
     public static func launch(_ options: Options, lock: OwnerLock) throws -> Int32 {
-        try DetachedProcess.spawn(try arguments(options) + ["--lock", lock.path], passing: lock.descriptor)
+        try DetachedProcess.spawn(try arguments(options) + ["--lock", lock.path], detachment: .ownProcessGroup,
+                                 passing: lock.descriptor)
     }
 
     /// The watcher's body. Returns true when the teardown finished in time.
