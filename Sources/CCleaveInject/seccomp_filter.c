@@ -390,6 +390,8 @@ static void check_release(struct checker *c) {
     /* A worker that cannot lower its priority frees at the normal one. */
     CHECK(c, "sched_setscheduler(SCHED_IDLE) by a release worker", __NR_sched_setscheduler, K(0), K(SCHED_IDLE), U, K(0),
           K(0), K(0), ANY_ERRNO, 0);
+    /* Then it yields: a filter that fails that costs only the yield. */
+    CHECK(c, "sched_yield by a release worker", __NR_sched_yield, U, U, U, U, U, U, ANY_ERRNO, 0);
 }
 
 int inject_filters_pass(const struct inject_filters *filters, const struct inject_plan *plan, char *why, size_t why_size) {

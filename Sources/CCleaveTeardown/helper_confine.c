@@ -100,13 +100,15 @@ static const struct sock_filter helper_filter[] = {
  *   bounded by the cgroup's pids.max like the workload's own.
  * - wait4: reaps the helper's own children, the workers.
  * - sched_setscheduler, only (0, SCHED_IDLE): a worker lowers its own
- *   priority; no other task's, and no policy but the lowest. */
+ *   priority; no other task's, and no policy but the lowest.
+ * - sched_yield: a worker gives up the CPU it holds, once lowered. */
 static const struct sock_filter release_filter[] = {
     HELPER_FILTER_HEAD
     ALLOW(__NR_wait4),
     ALLOW_IF_ARG(__NR_madvise, 2, 4 /* MADV_DONTNEED */),
     ALLOW_IF_ARG(__NR_clone, 0, 0x00000100 /* CLONE_VM */),
     ALLOW_IF_ARGS(__NR_sched_setscheduler, 0, 0 /* this task */, 1, 5 /* SCHED_IDLE */),
+    ALLOW(__NR_sched_yield),
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 };
 

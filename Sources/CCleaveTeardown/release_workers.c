@@ -126,10 +126,14 @@ HELPER_FN static void drain(struct cleave_release_queue *q) {
  * a single-threaded exit, and the supervisor returning the exit status, the
  * manager and the node's other work are never queued behind the extra
  * workers. If the filter of an injected target refuses the call, the worker
- * frees at normal priority. */
+ * frees at normal priority.
+ * A running task that lowers itself keeps its CPU until the next tick (the
+ * kernel picks again only then): a new worker, which often starts on the CPU
+ * where the supervisor was about to send the exit status, then held it back
+ * up to 4 ms. It yields once it is at SCHED_IDLE. */
 HELPER_FN static int release_worker(void *arg) {
     int param[4] = {0, 0, 0, 0}; /* struct sched_param: priority 0 */
-    raw_syscall3(__NR_sched_setscheduler, 0, SCHED_IDLE_POLICY, param);
+    if (raw_syscall3(__NR_sched_setscheduler, 0, SCHED_IDLE_POLICY, param) == 0) raw_syscall0(__NR_sched_yield);
     drain(arg);
     return 0;
 }

@@ -98,6 +98,25 @@ struct AttachSeccompTests {
         #expect(try failing.finish() == 9)
     }
 
+    @Test("the release workers' yield: a filter that kills on sched_yield keeps one task and says why; one that fails it with EPERM keeps the workers")
+    func workerYieldCall() throws {
+        let killing = try SeccompFixture.start("kill", nr: 24 /* sched_yield */)
+        let refused = try SeccompFixture.attach(killing.pid, ["--teardown-workers", "2"])
+        try #require(refused.status == 0, "cleave attach: \(refused.stderr)")
+        let report = try #require(refused.report)
+        #expect(report.workers == 1)
+        #expect(report.note?.contains("sched_yield") == true, "note: \(report.note ?? "none")")
+        #expect(killing.answers("c"))
+        #expect(try killing.finish() == 9)
+
+        let failing = try SeccompFixture.start("errno", nr: 24)
+        let attached = try SeccompFixture.attach(failing.pid, ["--teardown-workers", "2"])
+        try #require(attached.status == 0, "cleave attach: \(attached.stderr)")
+        #expect(attached.report?.workers == 2, "note: \(attached.report?.note ?? "none")")
+        #expect(failing.answers("c"))
+        #expect(try failing.finish() == 9)
+    }
+
     @Test("a container-like allowlist built by libseccomp (default EPERM, clone without namespace flags): evaluated, the helper injected",
           .enabled(if: SeccompFixture.allowlist != nil, "needs python3 and libseccomp"))
     func containerAllowlist() throws {
