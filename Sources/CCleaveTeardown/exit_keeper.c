@@ -27,6 +27,13 @@ struct keeper_pollfd {
     short events, revents;
 };
 
+struct keeper_timespec {
+    long sec, nsec;
+};
+
+/* How long the keeper stays off the run queue after cleave's exit (below). */
+#define KEEPER_PAUSE_NS 5000000L
+
 HELPER_FN static int keeper_main(void *arg) {
     int pidfd = (int)(long)arg;
     /* A copy of stdout here would hold back the EOF its reader waits for, and
@@ -47,6 +54,12 @@ HELPER_FN static int keeper_main(void *arg) {
         long n = raw_syscall3(__NR_poll, &fd, 1, -1);
         if (n != -EINTR) break;
     }
+    /* Off the run queue a while first: a SCHED_IDLE task the scheduler picks
+     * keeps its CPU until it blocks or the tick, and right after cleave's exit
+     * it was picked ahead of the manager that exit woke (when the manager had
+     * just used more than its share) and unmapped for 0.2 ms in its way. */
+    struct keeper_timespec pause = {0, KEEPER_PAUSE_NS};
+    raw_syscall2(__NR_nanosleep, &pause, 0);
     return 0; /* the last user of the address space: exit_mmap() runs here */
 }
 

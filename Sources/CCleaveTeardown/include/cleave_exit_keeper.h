@@ -6,8 +6,9 @@
  * part of the manager's wait). The keeper is a CLONE_VM child of the caller,
  * in the caller's cgroup, that holds that address space and nothing else: no
  * descriptor but a pidfd of the caller, every signal blocked (SIGKILL aside),
- * its cwd "/", SCHED_IDLE. When the caller has exited, the keeper exits on CPU
- * time nothing else wants, and the unmapping is the keeper's. It is named
+ * its cwd "/", SCHED_IDLE. When the caller has exited, the keeper waits 5 ms
+ * (off the run queue while the caller's parent wakes), then exits on CPU time
+ * nothing else wants, and the unmapping is the keeper's. It is named
  * CLEAVE_EXIT_KEEPER_NAME and, like any orphan, is reparented to the nearest
  * subreaper or init.
  *
