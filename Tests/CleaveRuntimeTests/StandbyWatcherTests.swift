@@ -26,6 +26,12 @@ struct StandbyWatcherTests {
             unlink(file)
             TestEnvironment.removeTree(stateDir)
         }
+
+        /// `cleave run --teardown async` of `sh -c script` in this cgroup, its records here.
+        func start(_ script: String) throws -> ChildProcess {
+            try ChildProcess([TestEnvironment.cleave, "run", "--teardown", "async", "--cgroup", path, "--", "sh", "-c", script],
+                             environment: ["CLEAVE_STATE_DIR": stateDir])
+        }
     }
 
     @Test("a run handed to its standby watcher: status and exit code at the return, removed and complete later")
@@ -178,14 +184,10 @@ struct StandbyWatcherTests {
 
     @Test("the standby watcher stays in cleave's session, in a process group of its own, at SCHED_IDLE while it waits")
     func watcherSession() throws {
-        let path = TestEnvironment.uniqueCgroupPath("standby-session")
-        defer { TestEnvironment.removeCgroup(path) }
-        let stateDir = "/tmp/cleave-test-standby-runs-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        defer { TestEnvironment.removeTree(stateDir) }
-        let cgroup = try Cgroup(mount: #require(TestEnvironment.mount), path: path)
-        let run = try ChildProcess([TestEnvironment.cleave, "run", "--teardown", "async", "--cgroup", path,
-                                    "--", "sh", "-c", "echo started; sleep 2"],
-                                   environment: ["CLEAVE_STATE_DIR": stateDir])
+        let scratch = try Scratch("standby-session")
+        defer { scratch.remove() }
+        let cgroup = scratch.cgroup
+        let run = try scratch.start("echo started; sleep 2")
         #expect(run.readLine() == "started")
         let watcher = try #require(Self.standbyWatcher(for: cgroup), "a standby watcher should wait while the workload runs")
         // Where the scheduler groups a session's tasks (autogroup), a session of its own would
@@ -206,14 +208,10 @@ struct StandbyWatcherTests {
 
     @Test("cleave SIGKILLed while its workload runs: the standby watcher ends without the run (left for gc)")
     func standbyEnds() throws {
-        let path = TestEnvironment.uniqueCgroupPath("standby-kill")
-        defer { TestEnvironment.removeCgroup(path) }
-        let stateDir = "/tmp/cleave-test-standby-runs-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        defer { TestEnvironment.removeTree(stateDir) }
-        let cgroup = try Cgroup(mount: #require(TestEnvironment.mount), path: path)
-        let run = try ChildProcess([TestEnvironment.cleave, "run", "--teardown", "async", "--cgroup", path,
-                                    "--", "sh", "-c", "echo started; exec sleep 300"],
-                                   environment: ["CLEAVE_STATE_DIR": stateDir])
+        let scratch = try Scratch("standby-kill")
+        defer { scratch.remove() }
+        let (cgroup, stateDir) = (scratch.cgroup, scratch.stateDir)
+        let run = try scratch.start("echo started; exec sleep 300")
         #expect(run.readLine() == "started")
         let watcher = Self.standbyWatcher(for: cgroup)
         #expect(watcher != nil, "a standby watcher should wait while the workload runs")
