@@ -22,15 +22,6 @@
 static char keeper_stack[16384] __attribute__((aligned(64)));
 static int keeper_started;
 
-struct keeper_pollfd {
-    int fd;
-    short events, revents;
-};
-
-struct keeper_timespec {
-    long sec, nsec;
-};
-
 /* How long the keeper stays off the run queue after cleave's exit (below). */
 #define KEEPER_PAUSE_NS 5000000L
 
@@ -49,7 +40,7 @@ HELPER_FN static int keeper_main(void *arg) {
      * helper's long slice instead, the helper's release started 1-2 ms later.) */
     struct { int priority; } param = {0};
     raw_syscall3(__NR_sched_setscheduler, 0, 5 /* SCHED_IDLE */, &param);
-    struct keeper_pollfd fd = {pidfd, 1 /* POLLIN */, 0};
+    struct helper_pollfd fd = {pidfd, 1 /* POLLIN */, 0};
     for (;;) {
         long n = raw_syscall3(__NR_poll, &fd, 1, -1);
         if (n != -EINTR) break;
@@ -58,7 +49,7 @@ HELPER_FN static int keeper_main(void *arg) {
      * keeps its CPU until it blocks or the tick, and right after cleave's exit
      * it was picked ahead of the manager that exit woke (when the manager had
      * just used more than its share) and unmapped for 0.2 ms in its way. */
-    struct keeper_timespec pause = {0, KEEPER_PAUSE_NS};
+    struct helper_timespec pause = {0, KEEPER_PAUSE_NS};
     raw_syscall2(__NR_nanosleep, &pause, 0);
     return 0; /* the last user of the address space: exit_mmap() runs here */
 }

@@ -30,6 +30,17 @@ struct cleave_release_args {
     unsigned long helper_stack_size;
 };
 
+/* struct timespec and struct pollfd for raw nanosleep, poll and ppoll calls,
+ * without libc's headers. */
+struct helper_timespec {
+    long tv_sec, tv_nsec;
+};
+
+struct helper_pollfd {
+    int fd;
+    short events, revents;
+};
+
 /* The helper's slice (see lengthen_slice in helper_main.c): EEVDF's longest. */
 #define CLEAVE_HELPER_SLICE_NS 100000000ULL
 

@@ -24,15 +24,6 @@ struct linux_dirent64 {
     char d_name[];
 };
 
-struct helper_pollfd {
-    int fd;
-    short events, revents;
-};
-
-struct helper_timespec {
-    long tv_sec, tv_nsec;
-};
-
 HELPER_FN static int parse_fd(const char *s) {
     int v = 0;
     if (!*s) return -1;

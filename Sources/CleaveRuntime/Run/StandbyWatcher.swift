@@ -99,14 +99,14 @@ package struct StandbyWatcher {
     /// share, which then waited for it.
     package static let pauseAfterHandover: Duration = .milliseconds(5)
 
-    /// The watcher's side: waits for the handover on `socket`, then `pause`. The workload's end
-    /// and the lock's descriptor, or nil when the socket closed without them (the run did not
-    /// need the watcher, or cleave died).
-    package static func awaitHandover(on socket: Int32, pause: Duration = .zero) -> (handover: Handover, lock: Int32)? {
+    /// The watcher's side: waits for the handover on `socket`, then `pauseAfterHandover`. The
+    /// workload's end and the lock's descriptor, or nil when the socket closed without them (the
+    /// run did not need the watcher, or cleave died).
+    package static func awaitHandover(on socket: Int32) -> (handover: Handover, lock: Int32)? {
         var buffer = [UInt8](repeating: 0, count: 128)
         var fd: Int32 = -1
         let n = buffer.withUnsafeMutableBytes { cleave_recv_with_fd(socket, $0.baseAddress, $0.count, &fd) }
-        if n > 0 && pause > .zero { usleep(UInt32(pause / .microseconds(1))) }
+        if n > 0 { usleep(UInt32(pauseAfterHandover / .microseconds(1))) }
         guard n > 0, n < buffer.count, let handover = Handover(message: buffer[..<n]), fd >= 0 else {
             if fd >= 0 { close(fd) }
             return nil

@@ -91,7 +91,7 @@ extension TeardownWatcher {
             var handedOver = false
             StandbyWatcher.yieldingToOthers {
                 // No handover (the run ended without needing a watcher, or cleave died): nothing is ours.
-                guard let received = StandbyWatcher.awaitHandover(on: 3, pause: StandbyWatcher.pauseAfterHandover) else { return }
+                guard let received = StandbyWatcher.awaitHandover(on: 3) else { return }
                 handedOver = true
                 StandbyWatcher.awaitExit(of: 3, timeout: .milliseconds(200))
                 TeardownWatcher.completeRecord(options, handover: received.handover)
