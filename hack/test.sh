@@ -27,11 +27,22 @@ hack/setup.sh
 bin=$(hack/build.sh debug | tail -n 1)
 tests="$bin/cleavePackageTests.xctest"
 
-# Fails when the tests left a cgroup, a live teardown helper or an exit keeper behind.
+# The scratch files and run records that were there before the tests: only what the
+# run itself adds is its leftover (other cleave users may keep records of their own).
+scratch_files() {
+  { find /tmp /dev/shm -mindepth 1 -maxdepth 1 -name 'cleave-test*' || true
+    find "${CLEAVE_STATE_DIR:-/run/cleave/runs}" -mindepth 1 -maxdepth 1 ! -name cgroup-setup.lock || true
+  } 2>/dev/null | LC_ALL=C sort
+}
+
+# Fails when the tests left a cgroup, a live teardown helper or an exit keeper behind,
+# or a scratch file (/tmp/cleave-test-*) or a run record that was not there before
+# (`before`: scratch_files' output at the start).
 # (A helper's cmdline is its parent's, so look at comm; a zombie waiting for a
 # lazy init has already freed everything.)
 leftover_check() {
-  local left helpers
+  local before=$1
+  local left helpers files
   local prefix
   local keeper
   prefix=$(contract_define CLEAVE_HELPER_NAME_PREFIX)
@@ -42,16 +53,18 @@ leftover_check() {
     left=$(find /sys/fs/cgroup/unified /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d \
            \( -name 'cleave-test*' -o -name 'cleave-verify*' -o -path '*/cleave/*' \) 2>/dev/null || true)
     helpers=$(ps -eo pid,stat,comm | awk -v p="$prefix" -v k="$keeper" '$2 !~ /^Z/ && (index($3, p) == 1 || $3 == k)'; pgrep -af -- '__watch-teardown --cgroup [^ ]*/cleave-test' || true)
-    [ -z "$left" ] && [ -z "$helpers" ] && break
+    files=$(LC_ALL=C comm -13 <(echo "$before") <(scratch_files) | sed '/^$/d')
+    [ -z "$left" ] && [ -z "$helpers" ] && [ -z "$files" ] && break
     sleep 0.1
   done
-  if [ -n "$left" ] || [ -n "$helpers" ]; then
+  if [ -n "$left" ] || [ -n "$helpers" ] || [ -n "$files" ]; then
     echo "test.sh: left behind by the tests:" >&2
     [ -n "$left" ] && echo "$left" >&2
     [ -n "$helpers" ] && echo "$helpers" >&2
+    [ -n "$files" ] && echo "$files" >&2
     return 1
   fi
-  echo "test.sh: no cgroups or helpers left behind"
+  echo "test.sh: no cgroups, helpers, scratch files or run records left behind"
 }
 
 status=0
@@ -61,8 +74,9 @@ for tier in "${tiers[@]}"; do
     host)
       args=(--skip-build)
       [ -n "$filter" ] && args+=(--filter "$filter")
+      scratch_before=$(scratch_files)
       swift test "${args[@]}" || status=1
-      leftover_check || status=1
+      leftover_check "$scratch_before" || status=1
       # A short soak: every exit status relayed, nothing left behind (hack/soak.sh).
       if [ -z "$filter" ]; then hack/soak.sh --short --bin "$bin" || status=1; fi
       # Coverage-guided fuzzing of every parser (hack/fuzz.sh), 30 s a target: a crash fails.

@@ -95,4 +95,16 @@ struct PreloadTransparencyTests {
         _ = try run.wait()
         #expect(TestEnvironment.eventually(timeout: 10) { !cgroup.exists })
     }
+
+    @Test("the library exports only its two entry points and carries none of cleave's own code (the exit keeper and its 16 KiB stack)")
+    func libraryCarriesOnlyTheHelper() throws {
+        let exported = try ChildProcess(["/usr/bin/nm", "-D", "--defined-only", TestEnvironment.teardownLibrary]).wait()
+        #expect(exported.status == 0, "nm: \(exported.stderr)")
+        let names = exported.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
+        #expect(names.sorted() == ["cleave_teardown_helper_pid", "cleave_teardown_init"], "exported: \(names)")
+        let all = try ChildProcess(["/usr/bin/nm", TestEnvironment.teardownLibrary]).wait()
+        #expect(all.status == 0, "nm: \(all.stderr)")
+        #expect(all.stdout.contains("cleave_helper_main"), "the symbol table is there: \(all.stdout.prefix(200))")
+        #expect(!all.stdout.contains("keeper"), "\(all.stdout.split(separator: "\n").filter { $0.contains("keeper") })")
+    }
 }
