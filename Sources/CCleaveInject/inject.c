@@ -502,8 +502,6 @@ static int inject_body(struct injection *in, const unsigned char *block, size_t 
     data.args.parent_pidfd = fds[0];
     data.args.exec_pipe = fds[1];
     data.args.parent_statm = fds[2];
-    data.args.supervisor_pidfd = -1; /* an attached process's parent is not cleave: no grace */
-    data.args.grace_ms = 0;
     data.args.drop_uid = plan.drop_uid;
     data.args.drop_gid = plan.drop_gid;
     data.args.slice_ns = CLEAVE_HELPER_SLICE_NS; /* as the preloaded helper's (checked against the filter) */

@@ -41,10 +41,6 @@ struct helper_pollfd {
     short events, revents;
 };
 
-/* How long the helper stays off the CPU after the supervisor's exit (see
- * grant_supervisor_grace in helper_main.c). */
-#define CLEAVE_HELPER_HANDOFF_NS 1000000L
-
 /* The helper's slice (see lengthen_slice in helper_main.c): EEVDF's longest. */
 #define CLEAVE_HELPER_SLICE_NS 100000000ULL
 
@@ -53,8 +49,6 @@ struct cleave_helper_args {
     int parent_pidfd;    /* readable once the whole parent thread group has exited; -1: fall back to PDEATHSIG */
     int exec_pipe;       /* read end; the write end is O_CLOEXEC in the parent: EOF at its exec or exit */
     int parent_statm;    /* /proc/<parent>/statm, to tell an exec from a stray close; -1 if unavailable */
-    int supervisor_pidfd; /* the designated process's parent (cleave run), waited for before the release; -1: none */
-    unsigned int grace_ms; /* at most this long (CLEAVE_ENV_TEARDOWN_GRACE_MS) */
     unsigned int drop_uid, drop_gid; /* the overflow ids, for a helper that holds privilege */
     char name[16];       /* "cleanup/<pid>", the 15-byte comm limit */
     struct cleave_release_args release; /* the parallel release; workers 1: none */
@@ -114,12 +108,6 @@ void cleave_release_prepare(struct cleave_release_args *release, int workers, co
                             unsigned long helper_stack, unsigned long helper_stack_size);
 /* Undoes cleave_release_prepare when the helper could not start. */
 void cleave_release_discard(struct cleave_release_args *release);
-
-/* Below this much resident memory (a short command) the helper neither releases in
- * parallel nor gives the supervisor a grace: exit_mmap() alone is as quick. */
-#define CLEAVE_RELEASE_THRESHOLD (64UL << 20)
-/* The address space's resident bytes from its statm descriptor, ~0 when unreadable. */
-unsigned long cleave_resident_bytes(int statm_fd, unsigned long page);
 
 /* Helper side (release_workers.c), once the parent is gone: frees the private
  * anonymous memory with release->workers tasks, returns when all are done.

@@ -34,7 +34,7 @@ HELPER_FN static int parse_fd(const char *s) {
     return v;
 }
 
-#define KEPT_FDS 5
+#define KEPT_FDS 4
 
 HELPER_FN static int is_kept(int fd, const int keep[KEPT_FDS]) {
     for (int i = 0; i < KEPT_FDS; i++)
@@ -155,37 +155,10 @@ HELPER_FN __attribute__((noreturn)) static void leave(void) {
     for (;;) raw_syscall1(__NR_exit, 0);
 }
 
-/* Before the release: give the designated process's supervisor (cleave run,
- * which reaps it and relays its status) up to grace_ms to exit. With few CPUs,
- * a release of gigabytes beside the supervisor's last steps slows those steps
- * several times over (2.4 ms against 0.3 on a 2-CPU host at 8 GiB), and the
- * manager waits for them. The supervisor's exit ends the wait; the bound keeps
- * one that stays from holding the memory back. An exec waits too: the pipe's
- * end alone does not tell it from an exit. */
-HELPER_FN static void grant_supervisor_grace(int supervisor, unsigned int grace_ms, int statm_fd, unsigned long page) {
-    if (supervisor < 0 || grace_ms == 0) return;
-    /* A short command's release is over before it could be in the way, and cleave
-     * waits a moment for such a helper to leave (then removes the cgroup itself):
-     * a grace there would only make the two wait for each other. */
-    if (cleave_resident_bytes(statm_fd, page) < CLEAVE_RELEASE_THRESHOLD) return;
-    struct helper_pollfd fd = {supervisor, 1 /* POLLIN */, 0};
-    struct helper_timespec most = {grace_ms / 1000, (long)(grace_ms % 1000) * 1000000L};
-    if (raw_syscall5(__NR_ppoll, &fd, 1, &most, 0, 8) != 1) return;
-    /* The supervisor's exit is waking its own parent (the manager) now, often onto
-     * this CPU: started at once, the release (in the kernel, not preempted soon)
-     * kept it waiting for the next tick while the other CPU idled (perf, 8 GiB).
-     * Off the run queue for a moment, the manager runs here and the release is
-     * then placed on an idle CPU. */
-    struct helper_timespec handoff = {0, CLEAVE_HELPER_HANDOFF_NS};
-    raw_syscall5(__NR_ppoll, 0, 0, &handoff, 0, 8);
-}
-
 /* The parent is gone (or exec'd): free in parallel where that is safe, then
  * leave the rest to exit_mmap(). */
 HELPER_FN __attribute__((noreturn)) static void release_and_leave(const struct cleave_release_args *release, int maps_fd,
-                                                                  int statm_fd, int self, int supervisor,
-                                                                  unsigned int grace_ms) {
-    grant_supervisor_grace(supervisor, grace_ms, statm_fd, release->page);
+                                                                  int statm_fd, int self) {
     cleave_release_parallel(release, maps_fd, statm_fd, self);
     leave();
 }
@@ -197,8 +170,6 @@ HELPER_FN int cleave_helper_main(void *arg) {
     int pidfd = *(volatile int *)&shared->parent_pidfd;
     int exec_pipe = *(volatile int *)&shared->exec_pipe;
     int parent_statm = *(volatile int *)&shared->parent_statm;
-    int supervisor = *(volatile int *)&shared->supervisor_pidfd;
-    unsigned int grace_ms = *(volatile unsigned int *)&shared->grace_ms;
     unsigned int drop_uid = *(volatile unsigned int *)&shared->drop_uid;
     unsigned int drop_gid = *(volatile unsigned int *)&shared->drop_gid;
     struct cleave_release_args release;
@@ -212,7 +183,7 @@ HELPER_FN int cleave_helper_main(void *arg) {
     unsigned long long slice_ns = *(volatile unsigned long long *)&shared->slice_ns;
 
     raw_syscall2(__NR_prctl, PR_SET_NAME, shared->name);
-    int keep[KEPT_FDS] = {pidfd, exec_pipe, parent_statm, release.workers > 1 ? release.procs_fd : -1, supervisor};
+    int keep[KEPT_FDS] = {pidfd, exec_pipe, parent_statm, release.workers > 1 ? release.procs_fd : -1};
     close_all_fds(keep);
     raw_syscall1(__NR_chdir, "/"); /* keep no directory (or mount) busy */
     lengthen_slice(slice_ns); /* before the filter, which does not allow it */
@@ -276,18 +247,18 @@ HELPER_FN int cleave_helper_main(void *arg) {
         long n = raw_syscall5(__NR_ppoll, fds, 2, (stray || fallback) ? &left : 0, 0, 8);
         if (n < 0 && n != -4 /* EINTR */) leave();
         if (fds[0].revents) {
-            if (!fallback) release_and_leave(&release, (int)maps_fd, (int)self_statm, self, supervisor, grace_ms); /* the whole thread group is gone */
+            if (!fallback) release_and_leave(&release, (int)maps_fd, (int)self_statm, self); /* the whole thread group is gone */
             char info[128];
             raw_syscall3(__NR_read, fds[0].fd, info, sizeof info);
         }
-        if (fallback && raw_syscall0(__NR_getppid) != parent) release_and_leave(&release, (int)maps_fd, (int)self_statm, self, supervisor, grace_ms);
+        if (fallback && raw_syscall0(__NR_getppid) != parent) release_and_leave(&release, (int)maps_fd, (int)self_statm, self);
         if (fds[1].revents) {
             /* EOF (or bytes someone wrote): exec, exit, or a stray close. */
-            if (!shares_parent_mm(parent_statm, (int)self_statm)) release_and_leave(&release, (int)maps_fd, (int)self_statm, self, supervisor, grace_ms);
+            if (!shares_parent_mm(parent_statm, (int)self_statm)) release_and_leave(&release, (int)maps_fd, (int)self_statm, self);
             fds[1].fd = -1; /* stray: the pipe tells nothing more */
             stray = 1;
         } else if (n == 0 && stray && !shares_parent_mm(parent_statm, (int)self_statm)) {
-            release_and_leave(&release, (int)maps_fd, (int)self_statm, self, supervisor, grace_ms);
+            release_and_leave(&release, (int)maps_fd, (int)self_statm, self);
         }
     }
 }

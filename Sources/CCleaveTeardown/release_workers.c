@@ -15,6 +15,7 @@
 #define CLONE_VM_FLAG 0x00000100
 #define WALL_FLAG 0x40000000 /* __WALL: the workers' exit signal is 0 */
 /* Below this many bytes of candidate mappings the workers cost more than they save. */
+#define RELEASE_THRESHOLD (64UL << 20)
 /* One madvise call at most: a killed worker stops between calls. */
 #define RELEASE_CHUNK (64UL << 20)
 /* What one task takes from the queue at a time. Small enough that a worker
@@ -284,7 +285,7 @@ HELPER_FN static void read_maps(int maps_fd, struct range_table *t) {
 
 /* The address space's resident bytes (the second field of its statm), or
  * ~0 when it cannot be read (then the mappings decide). */
-HELPER_FN unsigned long cleave_resident_bytes(int statm_fd, unsigned long page) {
+HELPER_FN static unsigned long resident_bytes(int statm_fd, unsigned long page) {
     char buf[128];
     long n = statm_fd < 0 ? -1 : raw_syscall4(__NR_pread64, statm_fd, buf, sizeof buf, 0);
     long i = 0;
@@ -302,7 +303,7 @@ HELPER_FN void cleave_release_parallel(const struct cleave_release_args *release
     if (workers <= 1 || workers > CLEAVE_RELEASE_MAX_WORKERS || maps_fd < 0 || !region) return;
     /* Less resident than the threshold in all (a short command): exit_mmap() alone
      * is as quick, and the cgroup.procs and maps reads below would only delay it. */
-    if (cleave_resident_bytes(statm_fd, page) < CLEAVE_RELEASE_THRESHOLD) return;
+    if (resident_bytes(statm_fd, page) < RELEASE_THRESHOLD) return;
     if (!alone_in_cgroup(release->procs_fd, self_pid)) return;
 
     struct range_table t;
@@ -314,7 +315,7 @@ HELPER_FN void cleave_release_parallel(const struct cleave_release_args *release
     t.skip_lo[1] = region;
     t.skip_hi[1] = region + release->region_size;
     read_maps(maps_fd, &t);
-    if (t.total < CLEAVE_RELEASE_THRESHOLD) return; /* exit_mmap() alone is as quick */
+    if (t.total < RELEASE_THRESHOLD) return; /* exit_mmap() alone is as quick */
 
     struct cleave_release_queue *q =
         (struct cleave_release_queue *)(region + CLEAVE_RELEASE_TABLE_CAP * sizeof(struct cleave_release_range));

@@ -125,7 +125,6 @@ static int process_ids(pid_t pid, unsigned int ids[4]) {
  *   workers) get none.
  * - Unset (LD_PRELOAD by hand, a linked program): this image gets one; a
  *   child that only forks does not (the library never runs again in it). */
-#define WANTED_SUPERVISED 2 /* the designated process itself: its parent is cleave run */
 static int wanted(pid_t self) {
     const char *mode = getenv(CLEAVE_ENV_TEARDOWN);
     if (mode && (!strcmp(mode, "off") || !strcmp(mode, "0") || !strcmp(mode, "sync"))) return 0;
@@ -138,32 +137,11 @@ static int wanted(pid_t self) {
         warn(CLEAVE_ENV_TEARDOWN_PID " is not a pid");
         return 0;
     }
-    if (designated == self) return WANTED_SUPERVISED;
+    if (designated == self) return 1;
     if (designated != getppid()) return 0;
     unsigned int parent[4], mine[4] = {getuid(), geteuid(), getgid(), getegid()};
     if (process_ids(designated, parent) != 0) return 0;
     return memcmp(parent, mine, sizeof mine) != 0;
-}
-
-/* CLEAVE_TEARDOWN_GRACE_MS, or the default; a bad value is named and ignored. */
-static unsigned int grace_ms(void) {
-    const char *text = getenv(CLEAVE_ENV_TEARDOWN_GRACE_MS);
-    if (!text || !*text) return CLEAVE_TEARDOWN_GRACE_MS_DEFAULT;
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(text, &end, 10);
-    if (*end || errno || *text < '0' || *text > '9' || v > CLEAVE_TEARDOWN_GRACE_MS_MAX) {
-        char line[160];
-        int n = snprintf(line, sizeof line,
-                         "cleave-teardown: warning: " CLEAVE_ENV_TEARDOWN_GRACE_MS "=%.32s is not a number of milliseconds from 0 to %d; using %d\n",
-                         text, CLEAVE_TEARDOWN_GRACE_MS_MAX, CLEAVE_TEARDOWN_GRACE_MS_DEFAULT);
-        if (n > 0) {
-            ssize_t w = write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-            (void)w;
-        }
-        return CLEAVE_TEARDOWN_GRACE_MS_DEFAULT;
-    }
-    return (unsigned int)v;
 }
 
 static unsigned int overflow_id(const char *path) {
@@ -226,8 +204,7 @@ int cleave_teardown_init(void) {
     owner_pid = self; /* a forked child starts over */
     helper_pid = 0;
     pthread_once(&atfork_once, register_atfork);
-    int want = wanted(self);
-    if (!want) return 0;
+    if (!wanted(self)) return 0;
 
     cleave_reap_previous_helpers(self);
 
@@ -291,11 +268,6 @@ int cleave_teardown_init(void) {
     helper_args.parent_pidfd = pidfd;
     helper_args.exec_pipe = pipefd[0];
     helper_args.parent_statm = statm;
-    /* The supervisor's pidfd: opened now, so a later reuse of its pid cannot
-     * stand in for it. Optional: without one the release starts at once. */
-    helper_args.grace_ms = want == WANTED_SUPERVISED ? grace_ms() : 0;
-    helper_args.supervisor_pidfd = helper_args.grace_ms ? (int)syscall(__NR_pidfd_open, getppid(), 0) : -1;
-    if (helper_args.supervisor_pidfd < 0) helper_args.supervisor_pidfd = -1;
     helper_args.drop_uid = overflow_id("/proc/sys/kernel/overflowuid");
     helper_args.drop_gid = overflow_id("/proc/sys/kernel/overflowgid");
     helper_args.slice_ns = CLEAVE_HELPER_SLICE_NS;
@@ -331,7 +303,6 @@ int cleave_teardown_init(void) {
     close_quietly(pidfd);
     close_quietly(pipefd[0]);
     close_quietly(statm);
-    close_quietly(helper_args.supervisor_pidfd);
     /* The helper has its copy; the region stays. (The field is cleared only
      * once the helper has answered: it reads its arguments when it starts.) */
     close_quietly(helper_args.release.procs_fd);

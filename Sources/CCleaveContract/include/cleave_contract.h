@@ -23,13 +23,6 @@
 /* How many tasks free the memory once the workload is gone (1 to 64; unset: the CPUs
  * the cgroup may use). cleave run --teardown-workers sets it. */
 #define CLEAVE_ENV_TEARDOWN_WORKERS "CLEAVE_TEARDOWN_WORKERS"
-/* How long, in ms (0 to 1000; unset: CLEAVE_TEARDOWN_GRACE_MS_DEFAULT), the helper of the
- * designated process gives that process's parent (cleave run) to exit once the process is
- * gone, before it frees the memory: the supervisor's last steps then do not share the CPUs
- * and caches with a release of gigabytes. The wait ends at the parent's exit. 0: none. */
-#define CLEAVE_ENV_TEARDOWN_GRACE_MS "CLEAVE_TEARDOWN_GRACE_MS"
-#define CLEAVE_TEARDOWN_GRACE_MS_DEFAULT 2
-#define CLEAVE_TEARDOWN_GRACE_MS_MAX 1000
 /* Where cleave finds libcleave-teardown.so (read by cleave, not by the library). */
 #define CLEAVE_ENV_TEARDOWN_LIBRARY "CLEAVE_TEARDOWN_LIBRARY"
 

@@ -10,10 +10,6 @@
  *   alloc-exec MIB CMD...   touch MIB MiB, print "ready <pid>", exec CMD without LD_PRELOAD
  *   closefrom-exec CMD...   close every descriptor from 3 up (the exec pipe among them), print
  *                           "closed <helper>", wait for SIGUSR1, exec CMD
- *   supervise MIB LIB stay|leave
- *                           play cleave run: start a child designated by CLEAVE_TEARDOWN_PID with
- *                           LIB preloaded, which touches MIB MiB and prints "workload <pid>
- *                           helper <pid>"; reap it, print "reaped", then pause (stay) or exit 0
  * The helper's pid comes from the preloaded library (cleave_teardown_helper_pid). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -202,33 +198,6 @@ static int closefrom_exec_mode(char **cmd) {
     return 127;
 }
 
-static int hold_mode(size_t mib) {
-    touch(mib);
-    printf("workload %d helper %d\n", (int)getpid(), (int)helper_pid());
-    fflush(stdout);
-    for (;;) pause();
-    return 0;
-}
-
-static int supervise_mode(const char *mib, const char *library, int stay) {
-    pid_t child = fork();
-    if (child == 0) {
-        char pid[16];
-        snprintf(pid, sizeof pid, "%d", (int)getpid());
-        setenv("CLEAVE_TEARDOWN_PID", pid, 1);
-        setenv("LD_PRELOAD", library, 1);
-        char *args[] = {"/proc/self/exe", "hold", (char *)mib, NULL};
-        execv(args[0], args);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
-    printf("reaped\n");
-    fflush(stdout);
-    if (stay) for (;;) pause();
-    return 0;
-}
-
 int main(int argc, char **argv, char **envp) {
     if (argc >= 2 && !strcmp(argv[1], "env")) return env_mode(argc, argv, envp);
     /* The tests end the waiting modes with SIGTERM: do not inherit a blocked one. */
@@ -241,9 +210,7 @@ int main(int argc, char **argv, char **envp) {
 #endif
     if (argc >= 3 && !strcmp(argv[1], "fork-touch")) return fork_touch_mode(strtoul(argv[2], NULL, 10));
     if (argc >= 3 && !strcmp(argv[1], "closefrom-exec")) return closefrom_exec_mode(argv + 2);
-    if (argc >= 3 && !strcmp(argv[1], "hold")) return hold_mode(strtoul(argv[2], NULL, 10));
-    if (argc >= 5 && !strcmp(argv[1], "supervise")) return supervise_mode(argv[2], argv[3], !strcmp(argv[4], "stay"));
     if (argc >= 4 && !strcmp(argv[1], "alloc-exec")) return alloc_exec_mode(strtoul(argv[2], NULL, 10), argv + 3);
-    fprintf(stderr, "usage: %s env|drop|attack FILE|fork-touch MIB|alloc-exec MIB CMD...|hold MIB|supervise MIB LIB stay|leave\n", argv[0]);
+    fprintf(stderr, "usage: %s env|drop|attack FILE|fork-touch MIB|alloc-exec MIB CMD...\n", argv[0]);
     return 2;
 }

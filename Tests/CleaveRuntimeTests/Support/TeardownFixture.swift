@@ -24,48 +24,24 @@ enum TeardownFixture {
 enum HelperInspection {
     /// What a helper may hold open: the parent's pidfd, its exec pipe and two statm
     /// files (its own and the parent's); with the parallel release, its own maps and
-    /// its cgroup's cgroup.procs; under cleave run, a pidfd of the workload's parent
-    /// (the supervisor it gives a grace to exit). Anything else was inherited and leaked.
+    /// its cgroup's cgroup.procs. Anything else was inherited and leaked.
     static func holdsOnlyItsOwnDescriptors(_ helper: Int32) -> Bool {
-        guard let workload = ProcFS.parentPid(helper) else { return false }
-        let supervisor = ProcFS.parentPid(workload)
         guard let dir = opendir("/proc/\(helper)/fd") else { return false }
         defer { closedir(dir) }
-        var pipes = 0, statms = 0, release = 0, others = 0
+        var pipes = 0, pidfds = 0, statms = 0, release = 0, others = 0
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             if name == "." || name == ".." { continue }
             var buf = [CChar](repeating: 0, count: 256)
             let n = readlink("/proc/\(helper)/fd/\(name)", &buf, buf.count - 1)
             let target = n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
-            if target == "anon_inode:[pidfd]" { continue } // told apart below, by the process each names
+            if target == "anon_inode:[pidfd]" { pidfds += 1 }
             else if target.hasPrefix("pipe:") { pipes += 1 }
             else if target.hasPrefix("/proc/") && target.hasSuffix("/statm") { statms += 1 }
             else if target == "/proc/\(helper)/maps" || target.hasSuffix("/cgroup.procs") { release += 1 }
             else { others += 1 }
         }
-        let pidfds = pidfdTargets(of: helper)
-        let ofWorkload = pidfds.filter { $0 == workload }.count, ofSupervisor = pidfds.filter { $0 == supervisor }.count
-        return others == 0 && pipes <= 1 && ofWorkload <= 1 && ofSupervisor <= 1 && ofWorkload + ofSupervisor == pidfds.count
-            && statms <= 2 && release <= 2
-    }
-
-    /// The processes `pid`'s pidfds refer to (each pidfd's fdinfo names its Pid).
-    static func pidfdTargets(of pid: Int32) -> [Int32] {
-        guard let dir = opendir("/proc/\(pid)/fd") else { return [] }
-        defer { closedir(dir) }
-        var targets = [Int32]()
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            var buf = [CChar](repeating: 0, count: 256)
-            let n = readlink("/proc/\(pid)/fd/\(name)", &buf, buf.count - 1)
-            guard n > 0, String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) == "anon_inode:[pidfd]" else { continue }
-            let info = FileIO.read("/proc/\(pid)/fdinfo/\(name)") ?? ""
-            if let line = info.split(separator: "\n").first(where: { $0.hasPrefix("Pid:") }), let target = Int32(line.dropFirst(4).trimmed()) {
-                targets.append(target)
-            }
-        }
-        return targets
+        return others == 0 && pipes <= 1 && pidfds <= 1 && statms <= 2 && release <= 2
     }
 
     /// Live (not zombie) helpers named cleanup/<workload> among `pids`.
