@@ -7,8 +7,9 @@ not part of its run; needs root and a release build.
    and then 1 s after another process allocated SIZE: the time of that first pass and of
    the pass right after it, with the page faults each took (getrusage).
 2. bench.py's SIGKILL row at SIZE (4 KiB pages): the preload floor, cleave async, and cleave
-   async with cleave's own pages read once (through /proc/<pid>/mem) 1 s before the kill,
-   all 1 s after the workload's allocation, interleaved.
+   async with cleave's own pages read once (through /proc/<pid>/mem) 1 s before the kill:
+   all of them, those of its executable mappings only, the others only; all variants 1 s
+   after the workload's allocation, interleaved.
 3. The pages cleave touches between the kill and its exit (256 MiB workload): the referenced
    bits of its address space are cleared (/proc/<pid>/clear_refs) before the kill and read
    after it through its exit keeper, which holds that address space 5 ms past cleave's exit.
@@ -52,14 +53,17 @@ def first_touch(cleave, size_mib, reps):
         time.sleep(1.5)
 
 
-def read_all_pages(pid):
-    """One byte of every readable page of pid's mappings, read from outside."""
+def read_pages(pid, which):
+    """One byte of every readable page of pid's mappings ("all", "text": the executable ones,
+    "other": the rest), read from outside."""
     fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
     try:
         with open(f"/proc/{pid}/maps") as maps:
             for line in maps:
                 fields = line.split()
                 if fields[1][0] != "r" or line.rstrip().endswith("[vsyscall]"):
+                    continue
+                if which != "all" and (which == "text") != (fields[1][2] == "x"):
                     continue
                 start, end = (int(x, 16) for x in fields[0].split("-"))
                 for address in range(start, end, 4096):
@@ -72,19 +76,20 @@ def read_all_pages(pid):
 
 
 def exit_rows(cleave, size_mib, reps):
-    find_helper, pretouch = bench.find_helper, [False]
+    find_helper, pretouch = bench.find_helper, [None]
 
     def settled(root, timeout=5.0):
         helper = find_helper(root, timeout)
         time.sleep(1.0)
         if pretouch[0]:
             with open(f"/proc/{root}/stat") as f:
-                read_all_pages(int(f.read().rsplit(")", 1)[1].split()[1]))  # the workload's parent: cleave
+                read_pages(int(f.read().rsplit(")", 1)[1].split()[1]), pretouch[0])  # the workload's parent: cleave
         return helper
 
     bench.find_helper = settled
     args = argparse.Namespace(baseline=None)
-    variants = [("preload, no cleave", False), ("cleave-async", False), ("cleave-async, cleave's pages pre-touched", True)]
+    variants = [("preload, no cleave", None), ("cleave-async", None), ("cleave-async, all cleave's pages pre-touched", "all"),
+                ("cleave-async, its text pre-touched", "text"), ("cleave-async, its other pages pre-touched", "other")]
     results = {name: [] for name, _ in variants}
     rng = random.Random(7)
     for _ in range(reps):
