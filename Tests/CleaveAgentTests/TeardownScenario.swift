@@ -8,8 +8,11 @@ import CleaveSystem
 import CleaveTestSupport
 
 /// The agent watches a test subtree while `cleave run --teardown async` ends
-/// `cleave probe alloc 256M`; the helper is held (moved into `held/` and
-/// frozen) across the workload's end, then released.
+/// `cleave probe alloc 256M`; the helper is held (stopped with SIGSTOP, in the
+/// workload's own cgroup) across the workload's end, then released. Not moved
+/// into a frozen child cgroup: an agent that has not yet seen the workload then
+/// takes that child, which never held a workload, for the teardown until it
+/// evaluates the parent (seen under load, and once in the VM tier).
 enum TeardownScenario {
     static let size: Double = 256 * 1024 * 1024
 
@@ -56,11 +59,8 @@ enum TeardownScenario {
         }
 
         // Hold the helper, end the workload.
-        let held = try Cgroup(mount: mount, path: workload.relativePath + "/held")
-        try held.create()
-        for pid in helpers { try held.write("cgroup.procs", String(pid)) }
-        try held.freeze(true)
-        #expect(TestEnvironment.eventually { ((try? held.read("cgroup.events")) ?? nil)?.contains("frozen 1") == true })
+        for pid in helpers { #expect(kill(pid, SIGSTOP) == 0) }
+        #expect(TestEnvironment.eventually { helpers.allSatisfy { ProcFS.status($0, field: "State")?.hasPrefix("T") == true } })
         #expect(kill(workloadPid, SIGKILL) == 0)
         #expect(run.exitStatus(timeout: 60) == 137, "cleave run: \(run.stderr)")
 
@@ -94,7 +94,7 @@ enum TeardownScenario {
         #expect(during.inProgress.first?.helpers == helpers.sorted())
 
         // Release: the helper frees the memory and exits, the cgroup empties.
-        try held.freeze(false)
+        for pid in helpers { #expect(kill(pid, SIGCONT) == 0) }
         #expect(try TestEnvironment.eventually(timeout: 60) {
             families = try agent.metrics()
             return families.value("cleave_teardowns_in_progress") == 0
