@@ -173,13 +173,19 @@ class Run:
                 proc.wait()
 
 
+PRELOAD_FLOOR = "preload, no cleave"
+
+
 class PreloadRun(Run):
     """The bare floor of the exit-latency rows ("preload, no cleave"): the same probe started by
     this script with LD_PRELOAD=libcleave-teardown.so and no cleave; its parent (this script)
-    only waitpid()s. What `cleave run --teardown async` adds to the exit is measured against it."""
+    only waitpid()s. What `cleave run --teardown async` adds to the exit is measured against it.
+    `supervisor`: a program put between this script and the probe (floors.py's yardstick); the
+    preload then reaches the probe only, through env(1), and the probe's pid is its ready line's."""
 
-    def __init__(self, args, cleave, size, thp, end):
-        super().__init__(args, cleave, PRELOAD_FLOOR, size, thp, end)
+    def __init__(self, args, cleave, size, thp, end, supervisor=None, variant=PRELOAD_FLOOR):
+        super().__init__(args, cleave, variant, size, thp, end)
+        self.supervisor = supervisor
 
     def command(self):
         cmd = [self.cleave, "probe", "alloc", str(self.size)] + (["--thp"] if self.thp else [])
@@ -188,18 +194,24 @@ class PreloadRun(Run):
     def measure(self):
         env = dict(os.environ)
         library = os.path.join(os.path.dirname(os.path.abspath(self.cleave)), "libcleave-teardown.so")
-        env["LD_PRELOAD"] = library + (":" + env["LD_PRELOAD"] if env.get("LD_PRELOAD") else "")
-        proc = subprocess.Popen(self.command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, env=env)
+        preload = library + (":" + env["LD_PRELOAD"] if env.get("LD_PRELOAD") else "")
+        if self.supervisor:
+            argv = [self.supervisor, "env", f"LD_PRELOAD={preload}"] + self.command()
+        else:
+            argv = self.command()
+            env["LD_PRELOAD"] = preload
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         try:
-            if not proc.stdout.readline().decode().startswith("ready"):
+            line = proc.stdout.readline().decode()
+            if not line.startswith("ready"):
                 raise RuntimeError(f"{self.variant}: no ready line")
-            helper = find_helper(proc.pid, 5.0)
+            workload = int(line.split()[1]) if self.supervisor else proc.pid
+            helper = find_helper(workload, 5.0)
             if not helper:
                 raise RuntimeError(f"{self.variant}: no cleanup/<pid> helper (is {library} there?)")
             t0 = now()
             if self.end == "kill":
-                os.kill(proc.pid, signal.SIGKILL)
+                os.kill(workload, signal.SIGKILL)
             else:
                 proc.stdin.close()
             proc.wait()
@@ -210,7 +222,6 @@ class PreloadRun(Run):
                 proc.wait()
 
 
-PRELOAD_FLOOR = "preload, no cleave"
 BASELINE_ASYNC = "cleave-async (baseline)"
 
 

@@ -13,7 +13,7 @@ needs root, a release build, cc and swiftc.
    `cleave run --teardown async`.
 
 Usage: hack/bench/floors.py [--cleave PATH] [--rounds 300] [--size-mib 8192] [--reps 10]"""
-import argparse, os, random, signal, statistics, subprocess, sys, tempfile, time
+import argparse, os, random, statistics, subprocess, sys, tempfile, time
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
@@ -81,44 +81,14 @@ def spawn_floors(cleave, c, swift, rounds):
     table(results, "posix_spawn /bin/true", f"{rounds} rounds")
 
 
-class SupervisedPreloadRun(bench.PreloadRun):
-    """The preload floor's probe under the C supervisor: one sleeping process between the
-    benchmark and the workload, and nothing else of cleave's."""
-
-    def __init__(self, args, cleave, size, supervisor):
-        super().__init__(args, cleave, size, False, "kill")
-        self.supervisor, self.variant = supervisor, "C supervisor + preload"
-
-    def measure(self):
-        # The preload for the probe only: in the supervisor's environment it would give the
-        # supervisor a helper of its own.
-        library = os.path.join(os.path.dirname(os.path.abspath(self.cleave)), "libcleave-teardown.so")
-        proc = subprocess.Popen([self.supervisor, "env", f"LD_PRELOAD={library}"] + self.command(),
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        try:
-            line = proc.stdout.readline().decode()
-            if not line.startswith("ready"):
-                raise RuntimeError(f"{self.variant}: no ready line")
-            workload = int(line.split()[1])
-            helper = bench.find_helper(workload, 5.0)
-            if not helper:
-                raise RuntimeError(f"{self.variant}: no cleanup/<pid> helper")
-            t0 = bench.now()
-            os.kill(workload, signal.SIGKILL)
-            proc.wait()
-            return bench.figures(t0, bench.now(), helper)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-
-
 def exit_floors(cleave, c, size_mib, reps):
     args = argparse.Namespace(baseline=None)
     size = size_mib << 20
     variants = {
         bench.PRELOAD_FLOOR: lambda: bench.PreloadRun(args, cleave, size, False, "kill"),
-        "C supervisor + preload": lambda: SupervisedPreloadRun(args, cleave, size, c),
+        # One sleeping process between this script and the workload, nothing else of cleave's.
+        "C supervisor + preload": lambda: bench.PreloadRun(args, cleave, size, False, "kill", supervisor=c,
+                                                           variant="C supervisor + preload"),
         "cleave run --teardown async": lambda: bench.Run(args, cleave, "cleave-async", size, False, "kill"),
     }
     results = {name: [] for name in variants}
